@@ -1,0 +1,62 @@
+"""Settings, read from the environment with the prefix LOREKEEPER_ (or a .env file)."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import timedelta
+from functools import cached_property, lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="LOREKEEPER_", env_file=".env", extra="ignore")
+
+    data_dir: Path = Path("data")
+    # Default: a SQLite file under data_dir. PostgreSQL: postgresql+psycopg://user@host/db
+    database_url: str | None = None
+    # Unset: the in-process equivalents (cache, rate limits, locks) are used.
+    redis_url: str | None = None
+    host: str = "127.0.0.1"
+    port: int = 8000
+    # Unset: read or create a random secret in data_dir/jwt-secret, so tokens survive restarts.
+    jwt_secret: str | None = None
+    access_token_minutes: int = Field(15, ge=1, le=24 * 60)
+    refresh_token_days: int = Field(14, ge=1, le=365)
+    max_body_bytes: int = Field(8 * 1024 * 1024, ge=1024)
+    log_level: str = "INFO"
+    # Ray: "auto"/an address joins a running cluster; unset starts one on this machine.
+    ray_address: str | None = None
+    ray_dashboard: bool = False
+
+    @cached_property
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'lorekeeper.db').resolve()}"
+
+    @cached_property
+    def resolved_jwt_secret(self) -> str:
+        if self.jwt_secret:
+            return self.jwt_secret
+        path = self.data_dir / "jwt-secret"
+        if not path.exists():
+            self.data_dir.mkdir(parents=True, exist_ok=True)
+            path.write_text(secrets.token_urlsafe(48))
+            path.chmod(0o600)
+        return path.read_text().strip()
+
+    @property
+    def access_ttl(self) -> timedelta:
+        return timedelta(minutes=self.access_token_minutes)
+
+    @property
+    def refresh_ttl(self) -> timedelta:
+        return timedelta(days=self.refresh_token_days)
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,67 @@
+"""The domain services a replica can run, and the one way to call them.
+
+A gateway never touches the database: it names a service, a method and its arguments,
+and a domain replica (or, for tests and the bare-uvicorn benchmark, the same code in
+process) opens a transaction, builds the service and calls it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from cluster.database import Database
+from cluster.settings import Settings
+from domain.characters.service import CharacterService
+from domain.errors import Unauthorized
+from domain.homebrew.service import HomebrewService
+from domain.users.schemas import Principal
+from domain.users.service import AccountService
+
+Factory = Callable[[Session, Principal | None, Settings], Any]
+
+
+def _characters(session: Session, principal: Principal | None, _: Settings) -> Any:
+    return CharacterService(session, _require(principal))
+
+
+def _homebrew(session: Session, principal: Principal | None, _: Settings) -> Any:
+    return HomebrewService(session, _require(principal))
+
+
+def _accounts(session: Session, _: Principal | None, settings: Settings) -> Any:
+    return AccountService(
+        session,
+        secret=settings.resolved_jwt_secret,
+        access_ttl=settings.access_ttl,
+        refresh_ttl=settings.refresh_ttl,
+    )
+
+
+def _require(principal: Principal | None) -> Principal:
+    if principal is None:
+        raise Unauthorized("Log in first: this needs a bearer token.")
+    return principal
+
+
+SERVICES: dict[str, Factory] = {
+    "characters": _characters,
+    "homebrew": _homebrew,
+    "accounts": _accounts,
+}
+
+
+def invoke(
+    db: Database,
+    settings: Settings,
+    service: str,
+    principal: Principal | None,
+    method: str,
+    kwargs: dict[str, Any],
+) -> Any:
+    """Run one service method in its own transaction (rolled back if it raises)."""
+    with db.session() as session:
+        svc = SERVICES[service](session, principal, settings)
+        return getattr(svc, method)(**kwargs)

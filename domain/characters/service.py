@@ -1,0 +1,383 @@
+"""The character service: CRUD, versions, themes, experience, links and bulk work.
+
+Invariants: a stored character always passes rules validation (errors block a write,
+warnings do not); every write makes one immutable version; a write names the version it
+was based on and fails with 409 if another write came first.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import ValidationError
+from sqlalchemy import func, or_, select, update
+from sqlalchemy.orm import Session
+
+from domain.characters import experience
+from domain.characters.diff import diff
+from domain.characters.messages import (
+    BulkItem,
+    BulkOut,
+    CharacterOut,
+    CharacterPage,
+    CharacterSummary,
+    CheckOut,
+    LinkOut,
+    LinkRequest,
+    RestoreRequest,
+    ThemeTransition,
+    ThemeTransitionOut,
+    VersionOut,
+    VersionSummary,
+    XpAwardOut,
+    XpAwardRequest,
+    XpAwardResult,
+)
+from domain.characters.models import Character, CharacterLink, CharacterVersion, XpAward
+from domain.characters.schemas import CharacterDoc, Derived, ValidationReport
+from domain.db import utcnow
+from domain.errors import (
+    Forbidden,
+    InvalidCharacter,
+    InvalidRequest,
+    NotFound,
+    PreconditionRequired,
+    VersionConflict,
+)
+from domain.homebrew.service import HomebrewService
+from domain.rules import derive, validate
+from domain.rules.themes import apply_transition, check_transition
+from domain.users.schemas import Principal
+
+
+class CharacterService:
+    def __init__(self, session: Session, principal: Principal):
+        self.session = session
+        self.principal = principal
+        self.homebrew = HomebrewService(session, principal)
+
+    # --- checking -------------------------------------------------------------------------
+
+    def check(self, doc: CharacterDoc) -> tuple[ValidationReport, Derived]:
+        rules = self.homebrew.rules(doc.ruleset)
+        return validate(doc, rules), derive(doc, rules)
+
+    def validate_document(self, doc: CharacterDoc) -> CheckOut:
+        report, derived = self.check(doc)
+        return CheckOut(validation=report, derived=derived)
+
+    def _require_valid(self, doc: CharacterDoc, report: ValidationReport, path: str = "") -> None:
+        if not report.valid:
+            raise InvalidCharacter(
+                f"{doc.name!r} breaks {len(report.errors)} rule(s) of the {doc.ruleset} "
+                "rules; each error says how to fix it.",
+                errors=[
+                    {**e.model_dump(), "path": f"{path}{e.path}"} for e in report.errors
+                ],
+            )
+
+    # --- CRUD ----------------------------------------------------------------------------
+
+    def create(self, doc: CharacterDoc) -> CharacterOut:
+        report, derived = self.check(doc)
+        self._require_valid(doc, report, "document.")
+        char = self._insert(doc)
+        return self._out(char, report, derived)
+
+    def _insert(self, doc: CharacterDoc) -> Character:
+        data = doc.dump()
+        char = Character(
+            owner_id=self.principal.user_id,
+            name=doc.name,
+            ruleset=doc.ruleset,
+            version=1,
+            document=data,
+        )
+        self.session.add(char)
+        self.session.flush()
+        self.session.add(
+            CharacterVersion(
+                character_id=char.id,
+                number=1,
+                document=data,
+                author_id=self.principal.user_id,
+                reason="created",
+                diff=diff({}, data),
+            )
+        )
+        return char
+
+    def get(self, character_id: int) -> CharacterOut:
+        return self._out(self._load(character_id))
+
+    def list(self, limit: int = 50, offset: int = 0, ruleset: str | None = None) -> CharacterPage:
+        query = select(Character)
+        if not self.principal.is_admin:
+            query = query.where(Character.owner_id == self.principal.user_id)
+        if ruleset:
+            query = query.where(Character.ruleset == ruleset)
+        total = self.session.scalar(select(func.count()).select_from(query.subquery()))
+        rows = self.session.scalars(query.order_by(Character.id).limit(limit).offset(offset))
+        items = [CharacterSummary.model_validate(c, from_attributes=True) for c in rows]
+        return CharacterPage(items=items, total=total or 0, limit=limit, offset=offset)
+
+    def replace(
+        self, character_id: int, doc: CharacterDoc, expected: int | None, reason: str = ""
+    ) -> CharacterOut:
+        char = self._load(character_id, expected)
+        if doc.ruleset != char.ruleset:
+            raise InvalidRequest(
+                "A character's ruleset cannot change: create a new character for the other rules.",
+                code="ruleset_immutable",
+            )
+        return self._write(char, doc, reason or "edited")
+
+    def delete(self, character_id: int, expected: int | None) -> None:
+        char = self._load(character_id, expected)
+        self.session.delete(char)
+        self.session.flush()
+
+    # --- versions ------------------------------------------------------------------------
+
+    def versions(self, character_id: int) -> list[VersionSummary]:
+        self._load(character_id)
+        rows = self.session.scalars(
+            select(CharacterVersion)
+            .where(CharacterVersion.character_id == character_id)
+            .order_by(CharacterVersion.number)
+        )
+        return [VersionSummary.model_validate(v, from_attributes=True) for v in rows]
+
+    def version(self, character_id: int, number: int) -> VersionOut:
+        self._load(character_id)
+        return VersionOut.model_validate(self._version(character_id, number), from_attributes=True)
+
+    def restore(
+        self, character_id: int, number: int, expected: int | None, req: RestoreRequest
+    ) -> CharacterOut:
+        char = self._load(character_id, expected)
+        old = self._version(character_id, number)
+        doc = CharacterDoc.model_validate(old.document)
+        return self._write(char, doc, req.reason or f"restored version {number}", force=True)
+
+    def _version(self, character_id: int, number: int) -> CharacterVersion:
+        row = self.session.scalar(
+            select(CharacterVersion).where(
+                CharacterVersion.character_id == character_id, CharacterVersion.number == number
+            )
+        )
+        if row is None:
+            raise NotFound(f"Character {character_id} has no version {number}.")
+        return row
+
+    # --- themes and links ------------------------------------------------------------------
+
+    def transition_theme(
+        self, character_id: int, req: ThemeTransition, expected: int | None
+    ) -> ThemeTransitionOut:
+        char = self._load(character_id, expected)
+        doc = CharacterDoc.model_validate(char.document)
+        if req.counterpart_id is not None:
+            self.link(character_id, LinkRequest(counterpart_id=req.counterpart_id))
+        rules = self.homebrew.rules(doc.ruleset)
+        issues = check_transition(doc, req.to, rules, has_counterpart=self._has_link(char.id))
+        if issues:
+            raise InvalidCharacter(
+                f"{doc.name!r} cannot move from theme {doc.theme!r} to {req.to!r}.",
+                errors=[i.model_dump() for i in issues],
+                code="theme_incompatible",
+            )
+        new_doc, adjustments = apply_transition(doc, req.to)
+        reason = f"theme {doc.theme or 'none'} -> {req.to or 'none'}: {req.reason}"
+        out = self._write(char, new_doc, reason)
+        return ThemeTransitionOut(
+            character=out, from_theme=doc.theme, to_theme=req.to, adjustments=adjustments
+        )
+
+    def link(self, character_id: int, req: LinkRequest) -> LinkOut:
+        self._load(character_id)
+        if req.counterpart_id == character_id:
+            raise InvalidRequest("A character cannot be its own counterpart.", code="bad_link")
+        self._load(req.counterpart_id)
+        row = self.session.scalar(
+            select(CharacterLink).where(
+                CharacterLink.character_id == character_id,
+                CharacterLink.counterpart_id == req.counterpart_id,
+            )
+        )
+        if row is None:
+            row = CharacterLink(
+                character_id=character_id, counterpart_id=req.counterpart_id, kind=req.kind
+            )
+            self.session.add(row)
+            self.session.flush()
+        return LinkOut.model_validate(row, from_attributes=True)
+
+    def links(self, character_id: int) -> list[LinkOut]:
+        self._load(character_id)
+        rows = self.session.scalars(
+            select(CharacterLink)
+            .where(
+                or_(
+                    CharacterLink.character_id == character_id,
+                    CharacterLink.counterpart_id == character_id,
+                )
+            )
+            .order_by(CharacterLink.id)
+        )
+        return [LinkOut.model_validate(r, from_attributes=True) for r in rows]
+
+    def _has_link(self, character_id: int) -> bool:
+        return bool(self.links(character_id))
+
+    # --- experience ----------------------------------------------------------------------
+
+    def award_xp(self, character_id: int, req: XpAwardRequest) -> XpAwardResult:
+        char = self._load(character_id)
+        doc = CharacterDoc.model_validate(char.document)
+        rules = self.homebrew.rules(doc.ruleset)
+        change = experience.apply_award(doc, req, rules)
+        out = self._write(char, change.doc, f"{req.kind} award: {req.reason}")
+        award = XpAward(
+            character_id=char.id,
+            kind=req.kind,
+            amount=change.xp_added,
+            reason=req.reason,
+            level_before=change.level_before,
+            level_after=change.level_after,
+            version=out.version,
+            author_id=self.principal.user_id,
+        )
+        self.session.add(award)
+        self.session.flush()
+        return XpAwardResult(
+            award=XpAwardOut.model_validate(award, from_attributes=True),
+            character=out,
+            pending_levels=change.pending_levels,
+        )
+
+    def xp_history(self, character_id: int) -> list[XpAwardOut]:
+        self._load(character_id)
+        rows = self.session.scalars(
+            select(XpAward).where(XpAward.character_id == character_id).order_by(XpAward.id)
+        )
+        return [XpAwardOut.model_validate(r, from_attributes=True) for r in rows]
+
+    # --- bulk ----------------------------------------------------------------------------
+
+    def bulk_validate(self, items: list[Any]) -> BulkOut:
+        results = [self._bulk_check(i, item)[0] for i, item in enumerate(items)]
+        return BulkOut(ok=all(r.ok for r in results), items=results)
+
+    def bulk_create(self, items: list[Any], partial: bool = False) -> BulkOut:
+        checked = [self._bulk_check(i, item) for i, item in enumerate(items)]
+        results = [r for r, _ in checked]
+        all_ok = all(r.ok for r in results)
+        if not all_ok and not partial:
+            failed = [r.model_dump() for r in results if not r.ok]
+            raise InvalidCharacter(
+                f"{len(failed)} of {len(items)} characters are invalid, so none was created; "
+                "fix them or send ?partial=true to create the valid ones.",
+                errors=failed,
+                code="bulk_invalid",
+            )
+        for result, doc in checked:
+            if result.ok and doc is not None:
+                result.id = self._insert(doc).id
+        return BulkOut(ok=all_ok, created=sum(r.id is not None for r in results), items=results)
+
+    def _bulk_check(self, index: int, item: Any) -> tuple[BulkItem, CharacterDoc | None]:
+        try:
+            doc = CharacterDoc.model_validate(item)
+        except ValidationError as exc:
+            errors = [
+                {"path": ".".join(map(str, e["loc"])), "code": e["type"], "message": e["msg"]}
+                for e in exc.errors(include_url=False, include_input=False)
+            ]
+            return BulkItem(index=index, ok=False, errors=errors), None
+        report, _ = self.check(doc)
+        return BulkItem(index=index, ok=report.valid, validation=report), doc
+
+    # --- shared plumbing -----------------------------------------------------------------
+
+    def _load(self, character_id: int, expected: int | None | bool = False) -> Character:
+        """Fetch a character the caller may see; with `expected`, check the If-Match version.
+
+        `expected=False` means "no precondition needed"; `None` means it was required but
+        the client sent none.
+        """
+        char = self.session.get(Character, character_id)
+        if char is None:
+            raise NotFound(f"There is no character {character_id}.")
+        if char.owner_id != self.principal.user_id and not self.principal.is_admin:
+            raise Forbidden(f"Character {character_id} belongs to another player.")
+        if expected is None:
+            raise PreconditionRequired(
+                "Send If-Match with the version you edited (the ETag of GET), "
+                f"currently {char.version}, so that a concurrent edit is not overwritten."
+            )
+        if expected is not False and expected != char.version:
+            raise VersionConflict(
+                f"Character {character_id} is at version {char.version}, not {expected}: "
+                "another edit came first. GET it again, reapply your change, and retry.",
+                current_version=char.version,
+            )
+        return char
+
+    def _write(self, char: Character, doc: CharacterDoc, reason: str, force: bool = False):
+        """Store a new version of `char`. `force` skips the rules check (restores only:
+        an old version was valid when written, and losing it would be worse)."""
+        report, derived = self.check(doc)
+        if not force:
+            self._require_valid(doc, report, "document.")
+        data = doc.dump()
+        changes = diff(char.document, data)
+        if not changes:
+            return self._out(char, report, derived)
+        number = char.version + 1
+        now = utcnow()
+        # Compare-and-set on the version column: of two racing writers only one moves it.
+        moved = self.session.execute(
+            update(Character)
+            .where(Character.id == char.id, Character.version == char.version)
+            .values(version=number, document=data, name=doc.name, updated_at=now)
+            .execution_options(synchronize_session=False)
+        ).rowcount
+        if moved != 1:
+            self.session.rollback()
+            raise VersionConflict(
+                f"Character {char.id} changed while this edit was being made: GET it and retry."
+            )
+        self.session.add(
+            CharacterVersion(
+                character_id=char.id,
+                number=number,
+                document=data,
+                author_id=self.principal.user_id,
+                reason=reason,
+                diff=changes,
+                created_at=now,
+            )
+        )
+        self.session.flush()
+        self.session.refresh(char)
+        return self._out(char, report, derived)
+
+    def _out(
+        self,
+        char: Character,
+        report: ValidationReport | None = None,
+        derived: Derived | None = None,
+    ) -> CharacterOut:
+        if report is None or derived is None:
+            report, derived = self.check(CharacterDoc.model_validate(char.document))
+        return CharacterOut(
+            id=char.id,
+            owner_id=char.owner_id,
+            version=char.version,
+            created_at=char.created_at,
+            updated_at=char.updated_at,
+            document=char.document,
+            derived=derived,
+            validation=report,
+        )

@@ -1,0 +1,8 @@
+"""Imports every domain's models so that `metadata` knows all tables (for migrations)."""
+
+from domain.characters import models as _characters  # noqa: F401
+from domain.db import Base
+from domain.homebrew import models as _homebrew  # noqa: F401
+from domain.users import models as _users  # noqa: F401
+
+metadata = Base.metadata

@@ -1,0 +1,175 @@
+"""Values computed from a character document and the rules. Never raises on a parsed document:
+unknown slugs are skipped (validation reports them)."""
+
+from __future__ import annotations
+
+import math
+
+from domain.characters.schemas import ABILITIES, Ability, CharacterDoc, Derived, SpellSlots
+from domain.rules import constants as C
+from domain.rules.tables import Record, Rules
+
+
+def final_abilities(doc: CharacterDoc) -> dict[Ability, int]:
+    scores = doc.base_abilities.as_dict()
+    for b in doc.ability_bonuses:
+        scores[b.ability] += b.value
+    return scores
+
+
+def modifier(score: int) -> int:
+    return (score - 10) // 2
+
+
+def total_level(doc: CharacterDoc) -> int:
+    return sum(cl.level for cl in doc.classes)
+
+
+def proficiency_bonus(level: int) -> int:
+    return 2 + (max(1, min(level, C.MAX_LEVEL)) - 1) // 4
+
+
+def class_row(rec: Record, key: str, level: int) -> int | list[int] | None:
+    """A class table value at a class level (clamped to 1..20); None if the class has none."""
+    table = rec.get(key)
+    if table is None or level < 1:
+        return None
+    return table[min(level, C.MAX_LEVEL) - 1]
+
+
+def half_caster_levels(level: int, ruleset: str) -> int:
+    # Multiclass spellcaster: half casters add half their level, rounded per ruleset.
+    return math.ceil(level / 2) if ruleset == "2024" else level // 2
+
+
+def spell_slots(doc: CharacterDoc, rules: Rules) -> SpellSlots:
+    casters: list[tuple[Record, int]] = []
+    pact_slots = pact_level = 0
+    for cl in doc.classes:
+        rec = rules.classes.get(cl.class_)
+        if rec is None or cl.level < 1:
+            continue
+        kind = rec.get("caster", "none")
+        if kind == "pact":
+            row = class_row(rec, "slots", cl.level) or []
+            for n, count in enumerate(row):
+                if count:
+                    pact_slots, pact_level = count, n + 1
+        elif kind in ("full", "half"):
+            casters.append((rec, cl.level))
+    caster_level = 0
+    for rec, level in casters:
+        caster_level += level if rec["caster"] == "full" else half_caster_levels(
+            level, rules.ruleset)
+    caster_level = min(caster_level, C.MAX_LEVEL)
+    if len(casters) == 1:
+        # A single-class caster uses its own table (a half caster's own table differs).
+        rec, level = casters[0]
+        slots = list(class_row(rec, "slots", level) or [0] * 9)
+    elif caster_level:
+        slots = list(rules.mc_slots[caster_level - 1])
+    else:
+        slots = [0] * 9
+    return SpellSlots(caster_level=caster_level, slots=slots, pact_slots=pact_slots,
+                      pact_slot_level=pact_level)
+
+
+def _counts_for_ac(inv_item: object, item: Record) -> bool:
+    if item.get("attunement"):
+        return inv_item.attuned  # type: ignore[attr-defined]
+    return inv_item.equipped  # type: ignore[attr-defined]
+
+
+def armor_class(doc: CharacterDoc, rules: Rules, mods: dict[Ability, int]) -> int:
+    dex = mods["dex"]
+    body: int | None = None
+    shield = 0
+    bonus = 0
+    armor_bonus = 0
+    for inv in doc.inventory:
+        item = rules.items.get(inv.item)
+        if item is None:
+            continue
+        armor = item.get("armor")
+        if armor is not None and inv.equipped:
+            if armor["category"] == "shield":
+                shield = max(shield, armor["base"] + item.get("ac_bonus", 0))
+                continue
+            ac = armor["base"]
+            if armor["dex"]:
+                ac += dex if armor["max_dex"] is None else min(dex, armor["max_dex"])
+            ac += item.get("ac_bonus", 0)
+            body = ac if body is None else max(body, ac)
+        elif item.get("ac_bonus") and _counts_for_ac(inv, item):
+            if item.get("bonus_to") == "armor":
+                armor_bonus = max(armor_bonus, item["ac_bonus"])
+            else:
+                bonus += item["ac_bonus"]
+    if body is not None:
+        return body + armor_bonus + shield + bonus
+    levels = {cl.class_ for cl in doc.classes}
+    unarmored = 10 + dex
+    if "barbarian" in levels:
+        unarmored = max(unarmored, 10 + dex + mods["con"])
+    if "monk" in levels and not shield:
+        unarmored = max(unarmored, 10 + dex + mods["wis"])
+    return unarmored + shield + bonus
+
+
+def carrying_capacity(doc: CharacterDoc, rules: Rules, strength: int) -> float:
+    race = rules.races.get((doc.race if rules.ruleset == "2014" else doc.species) or "")
+    size = race.get("size", "Medium") if race else "Medium"
+    if size not in C.SIZES:
+        size = "Medium"
+    if race and race.get("powerful_build"):  # counts as one size larger
+        size = C.SIZES[min(C.SIZES.index(size) + 1, len(C.SIZES) - 1)]
+    return float(max(strength, 0) * C.CARRY_MULTIPLIER[rules.ruleset][size])
+
+
+def item_weight(rules: Rules, slug: str) -> float:
+    item = rules.items.get(slug)
+    return float(item["weight"]) if item else 0.0
+
+
+def load(doc: CharacterDoc, rules: Rules) -> float:
+    """Pounds carried: items x quantity (containers and contents), coins at 50 per lb.
+    Contents of an extradimensional container (bag of holding) weigh nothing outside."""
+    holder = {inv.item: inv for inv in doc.inventory}
+    total = 0.0
+    for inv in doc.inventory:
+        # Walk up the containers; skip the item if any is extradimensional.
+        hidden = False
+        seen: set[str] = set()
+        parent = inv.container
+        while parent and parent not in seen and parent in holder:
+            if parent in rules.extradimensional:
+                hidden = True
+                break
+            seen.add(parent)
+            parent = holder[parent].container
+        if not hidden:
+            total += item_weight(rules, inv.item) * inv.quantity
+    cur = doc.currency
+    coins = cur.cp + cur.sp + cur.ep + cur.gp + cur.pp
+    return total + coins / C.COINS_PER_POUND
+
+
+def attuned_count(doc: CharacterDoc) -> int:
+    return sum(inv.quantity for inv in doc.inventory if inv.attuned)
+
+
+def derive(doc: CharacterDoc, rules: Rules) -> Derived:
+    scores = final_abilities(doc)
+    mods = {a: modifier(scores[a]) for a in ABILITIES}
+    level = total_level(doc)
+    return Derived(
+        abilities=scores,
+        modifiers=mods,
+        total_level=level,
+        proficiency_bonus=proficiency_bonus(level),
+        spell_slots=spell_slots(doc, rules),
+        armor_class=armor_class(doc, rules, mods),
+        carrying_capacity=carrying_capacity(doc, rules, scores["str"]),
+        load=round(load(doc, rules), 4),
+        attuned_items=attuned_count(doc),
+    )

@@ -1,0 +1,125 @@
+"""`lorekeeper`: database migrations and running the cluster on this machine."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import sys
+import time
+from pathlib import Path
+
+from cluster.settings import get_settings
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="lorekeeper", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    db = sub.add_parser("db", help="database migrations (Alembic)")
+    db_sub = db.add_subparsers(dest="db_command", required=True)
+    up = db_sub.add_parser("upgrade", help="migrate to the newest schema (or REVISION)")
+    up.add_argument("revision", nargs="?", default="head")
+    down = db_sub.add_parser("downgrade", help="migrate back to REVISION ('base' empties it)")
+    down.add_argument("revision")
+    db_sub.add_parser("current", help="show the database's revision")
+
+    run = sub.add_parser("run", help="migrate, start Ray and Serve, serve HTTP until Ctrl-C")
+    run.add_argument("--config", type=Path, default=Path("serve_config.yaml"))
+
+    local = sub.add_parser("serve-local", help="the gateway and domain code under bare uvicorn")
+    local.add_argument("--port", type=int, default=None)
+
+    args = parser.parse_args(argv)
+    if args.command == "db":
+        return _db(args)
+    if args.command == "run":
+        return _run(args.config)
+    return _serve_local(args.port)
+
+
+def _db(args: argparse.Namespace) -> int:
+    from cluster import migrate
+
+    url = get_settings().resolved_database_url
+    if args.db_command == "upgrade":
+        migrate.upgrade(url, args.revision)
+        print(f"database at {args.revision}: {_safe(url)}")
+    elif args.db_command == "downgrade":
+        migrate.downgrade(url, args.revision)
+    else:
+        migrate.current(url)
+    return 0
+
+
+def _prepare() -> None:
+    """Settings every process must share, fixed before any worker starts."""
+    settings = get_settings()
+    data_dir = settings.data_dir.resolve()
+    os.environ["LOREKEEPER_DATA_DIR"] = str(data_dir)
+    settings.data_dir = data_dir
+    settings.resolved_jwt_secret  # noqa: B018 - creates the shared secret file once
+
+
+def _run(config: Path) -> int:
+    from cluster import migrate
+    from cluster.ray_runtime import deploy_config, start_ray
+
+    _prepare()
+    settings = get_settings()
+    migrate.upgrade(settings.resolved_database_url)
+    print(f"database ready: {_safe(settings.resolved_database_url)}", flush=True)
+    print("starting Ray and Serve (about a minute on 2 cores)...", flush=True)
+    start_ray(settings)
+    import ray
+    from ray import serve
+
+    stopping = False
+
+    def stop(*_: object) -> None:
+        nonlocal stopping
+        if stopping:
+            return
+        stopping = True
+        print("\nstopping Serve and Ray...", flush=True)
+        serve.shutdown()
+        ray.shutdown()
+        sys.exit(0)
+
+    signal.signal(signal.SIGINT, stop)
+    signal.signal(signal.SIGTERM, stop)
+    deploy_config(config)
+    base = f"http://{settings.host}:{settings.port}"
+    print(f"Lorekeeper is up: API {base}/api/v2  OpenAPI {base}/docs  (Ctrl-C stops)", flush=True)
+    while True:
+        time.sleep(3600)
+
+
+def _serve_local(port: int | None) -> int:
+    """The same gateway and domain code in one process, for comparison and debugging."""
+    import uvicorn
+
+    from cluster.database import Database
+    from cluster.logs import configure_logging
+    from deployments.gateway.app import build_app
+    from deployments.gateway.backend import LocalBackend
+
+    _prepare()
+    settings = get_settings()
+    configure_logging(settings.log_level)
+    app = build_app(settings)
+    app.state.backend = LocalBackend(Database(settings.resolved_database_url), settings)
+    uvicorn.run(app, host=settings.host, port=port or settings.port, access_log=False)
+    return 0
+
+
+def _safe(url: str) -> str:
+    """The URL without a password, for printing."""
+    if "@" not in url:
+        return url
+    scheme, rest = url.split("://", 1)
+    return f"{scheme}://***@{rest.split('@', 1)[1]}"
+
+
+if __name__ == "__main__":
+    sys.exit(main())

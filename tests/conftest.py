@@ -1,0 +1,125 @@
+"""Fixtures: the same suite runs on SQLite and on the real PostgreSQL (`db_url` param)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+from starlette.testclient import TestClient
+
+from cluster import migrate
+from cluster.database import Database
+from cluster.settings import Settings
+from deployments.gateway.app import build_app
+from deployments.gateway.backend import LocalBackend
+from domain.models_registry import metadata
+
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+POSTGRES_URL = os.environ.get(
+    "LOREKEEPER_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
+
+
+@pytest.fixture(scope="session", params=["sqlite", "postgresql"])
+def database(request, tmp_path_factory) -> Iterator[Database]:
+    """A migrated database of each kind, made once per session."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
+    else:
+        url = POSTGRES_URL
+        db = Database(url)
+        if not db.ping():
+            pytest.fail(f"PostgreSQL is not answering at {url}: start it (.ci/run does).")
+        with db.engine.begin() as conn:  # a clean schema, whatever an earlier run left
+            conn.execute(text("DROP SCHEMA public CASCADE"))
+            conn.execute(text("CREATE SCHEMA public"))
+        db.dispose()
+    migrate.upgrade(url)
+    db = Database(url)
+    yield db
+    db.dispose()
+
+
+@pytest.fixture
+def db(database: Database) -> Iterator[Database]:
+    yield database
+    with database.engine.begin() as conn:  # empty every table between tests
+        for table in reversed(metadata.sorted_tables):
+            conn.execute(table.delete())
+
+
+@pytest.fixture
+def settings(db: Database, tmp_path: Path) -> Settings:
+    return Settings(data_dir=tmp_path, database_url=db.url, jwt_secret="test-secret-" + "x" * 32)
+
+
+@pytest.fixture
+def client(db: Database, settings: Settings) -> Iterator[TestClient]:
+    """The gateway app over the in-process backend (Serve itself is tested in tests/e2e)."""
+    app = build_app(settings)
+    app.state.backend = LocalBackend(db, settings)
+    with TestClient(app, raise_server_exceptions=False) as c:
+        yield c
+
+
+class Api:
+    """A logged-in user of the HTTP API."""
+
+    def __init__(self, client: TestClient, token: str, user_id: int, role: str):
+        self.client = client
+        self.headers = {"Authorization": f"Bearer {token}"}
+        self.user_id = user_id
+        self.role = role
+
+    def request(self, method: str, url: str, **kwargs):
+        headers = {**self.headers, **kwargs.pop("headers", {})}
+        return self.client.request(method, url, headers=headers, **kwargs)
+
+    def get(self, url: str, **kw):
+        return self.request("GET", url, **kw)
+
+    def post(self, url: str, **kw):
+        return self.request("POST", url, **kw)
+
+    def put(self, url: str, **kw):
+        return self.request("PUT", url, **kw)
+
+    def delete(self, url: str, **kw):
+        return self.request("DELETE", url, **kw)
+
+
+def signup(client: TestClient, username: str, role: str = "player") -> Api:
+    password = "correct horse battery"
+    r = client.post(
+        "/api/v2/auth/register", json={"username": username, "password": password, "role": role}
+    )
+    assert r.status_code == 201, r.text
+    user = r.json()
+    r = client.post("/api/v2/auth/login", json={"username": username, "password": password})
+    assert r.status_code == 200, r.text
+    return Api(client, r.json()["access_token"], user["id"], user["role"])
+
+
+@pytest.fixture
+def admin(client: TestClient) -> Api:
+    return signup(client, "admin-user")  # the first account becomes admin
+
+
+@pytest.fixture
+def player(client: TestClient, admin: Api) -> Api:
+    return signup(client, "player-one")
+
+
+@pytest.fixture
+def other_player(client: TestClient, admin: Api) -> Api:
+    return signup(client, "player-two")
+
+
+@pytest.fixture
+def dm(client: TestClient, admin: Api) -> Api:
+    return signup(client, "dungeon-master", role="dm")
