@@ -16,6 +16,7 @@ from cluster.settings import Settings
 from deployments.gateway.app import build_app
 from deployments.gateway.backend import LocalBackend
 from domain.models_registry import metadata
+from tests.support import Api, signup
 
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -65,44 +66,6 @@ def client(db: Database, settings: Settings) -> Iterator[TestClient]:
     app.state.backend = LocalBackend(db, settings)
     with TestClient(app, raise_server_exceptions=False) as c:
         yield c
-
-
-class Api:
-    """A logged-in user of the HTTP API."""
-
-    def __init__(self, client: TestClient, token: str, user_id: int, role: str):
-        self.client = client
-        self.headers = {"Authorization": f"Bearer {token}"}
-        self.user_id = user_id
-        self.role = role
-
-    def request(self, method: str, url: str, **kwargs):
-        headers = {**self.headers, **kwargs.pop("headers", {})}
-        return self.client.request(method, url, headers=headers, **kwargs)
-
-    def get(self, url: str, **kw):
-        return self.request("GET", url, **kw)
-
-    def post(self, url: str, **kw):
-        return self.request("POST", url, **kw)
-
-    def put(self, url: str, **kw):
-        return self.request("PUT", url, **kw)
-
-    def delete(self, url: str, **kw):
-        return self.request("DELETE", url, **kw)
-
-
-def signup(client: TestClient, username: str, role: str = "player") -> Api:
-    password = "correct horse battery"
-    r = client.post(
-        "/api/v2/auth/register", json={"username": username, "password": password, "role": role}
-    )
-    assert r.status_code == 201, r.text
-    user = r.json()
-    r = client.post("/api/v2/auth/login", json={"username": username, "password": password})
-    assert r.status_code == 200, r.text
-    return Api(client, r.json()["access_token"], user["id"], user["role"])
 
 
 @pytest.fixture

@@ -1,0 +1,43 @@
+"""Helpers for API tests."""
+
+from __future__ import annotations
+
+from starlette.testclient import TestClient
+
+
+class Api:
+    """A logged-in user of the HTTP API."""
+
+    def __init__(self, client: TestClient, token: str, user_id: int, role: str):
+        self.client = client
+        self.headers = {"Authorization": f"Bearer {token}"}
+        self.user_id = user_id
+        self.role = role
+
+    def request(self, method: str, url: str, **kwargs):
+        headers = {**self.headers, **kwargs.pop("headers", {})}
+        return self.client.request(method, url, headers=headers, **kwargs)
+
+    def get(self, url: str, **kw):
+        return self.request("GET", url, **kw)
+
+    def post(self, url: str, **kw):
+        return self.request("POST", url, **kw)
+
+    def put(self, url: str, **kw):
+        return self.request("PUT", url, **kw)
+
+    def delete(self, url: str, **kw):
+        return self.request("DELETE", url, **kw)
+
+
+def signup(client: TestClient, username: str, role: str = "player") -> Api:
+    password = "correct horse battery"
+    r = client.post(
+        "/api/v2/auth/register", json={"username": username, "password": password, "role": role}
+    )
+    assert r.status_code == 201, r.text
+    user = r.json()
+    r = client.post("/api/v2/auth/login", json={"username": username, "password": password})
+    assert r.status_code == 200, r.text
+    return Api(client, r.json()["access_token"], user["id"], user["role"])
