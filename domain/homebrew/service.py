@@ -35,7 +35,7 @@ class HomebrewService:
             ruleset=ruleset,
             kind=parsed.kind,
             slug=parsed.slug,
-            data=_entry.dump_python(parsed, mode="json"),
+            data=_entry.dump_python(parsed, mode="json", by_alias=True),
             author_id=self.principal.user_id,
         )
         self.session.add(row)
@@ -60,18 +60,18 @@ class HomebrewService:
         """The ruleset's tables with every registered homebrew entry added."""
         if ruleset not in ("2014", "2024"):
             raise InvalidRequest(f"Unknown ruleset {ruleset!r}: use '2014' or '2024'.")
-        count, last = self.session.execute(
-            select(func.count(), func.max(HomebrewContent.id)).where(
-                HomebrewContent.ruleset == ruleset
-            )
+        count, last_id, last_at = self.session.execute(
+            select(
+                func.count(), func.max(HomebrewContent.id), func.max(HomebrewContent.created_at)
+            ).where(HomebrewContent.ruleset == ruleset)
         ).one()
         if not count:
             return load_rules(ruleset)  # type: ignore[arg-type]
-        return self._rules_with(ruleset, count, last)
+        # Rows are only ever added, so count, newest id and time name one set of entries.
+        return self._rules_with((ruleset, count, last_id, str(last_at)))
 
-    def _rules_with(self, ruleset: str, count: int, last: int) -> Rules:
-        # Homebrew rows are only ever added, so (count, last id) names one set of entries.
-        key = (ruleset, count, last)
+    def _rules_with(self, key: tuple) -> Rules:
+        ruleset = key[0]
         if key not in _EXTENDED:
             rows = self.session.scalars(
                 select(HomebrewContent.data)
@@ -98,4 +98,4 @@ class HomebrewService:
 
 
 # Per process: the newest homebrew-extended Rules of each ruleset.
-_EXTENDED: dict[tuple[str, int, int], Rules] = {}
+_EXTENDED: dict[tuple, Rules] = {}

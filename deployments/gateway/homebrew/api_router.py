@@ -30,5 +30,5 @@ async def register_homebrew(
     """Register homebrew content (DM or admin); characters can then use its slug."""
     return await backend(request).call(
         "homebrew", principal, "register", ruleset=ruleset,
-        entry=entry.model_dump(mode="json"),
+        entry=entry.model_dump(mode="json", by_alias=True),
     )

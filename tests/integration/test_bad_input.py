@@ -1,0 +1,115 @@
+"""Bad input gets 4xx problem+json with a stable code, never a crash or a half write."""
+
+from __future__ import annotations
+
+import copy
+import json
+
+import pytest
+
+from domain.characters.examples import EXAMPLE_2024
+
+URL = "/api/v2/characters"
+
+
+def _problem(r, status: int, code: str) -> dict:
+    assert r.status_code == status, r.text
+    assert r.headers["content-type"] == "application/problem+json"
+    body = r.json()
+    assert body["code"] == code and body["status"] == status and body["detail"]
+    assert "Traceback" not in r.text
+    return body
+
+
+def test_malformed_json(player):
+    r = player.post(URL, content=b'{"name": "x",', headers={"content-type": "application/json"})
+    _problem(r, 400, "malformed_json")
+
+
+def test_unknown_field_and_wrong_types_name_their_paths(player):
+    bad = copy.deepcopy(EXAMPLE_2024)
+    bad["favourite_colour"] = "blue"
+    bad["base_abilities"]["str"] = "strong"
+    bad["classes"][0]["level"] = 3.5
+    body = _problem(player.post(URL, json=bad), 422, "validation_error")
+    paths = {e["path"] for e in body["errors"]}
+    assert {"favourite_colour", "base_abilities.str", "classes.0.level"} <= paths
+
+
+@pytest.mark.parametrize(
+    "path,value",
+    [
+        (("xp",), 10**15),
+        (("base_abilities", "str"), 10**6),
+        (("inventory", 0, "quantity"), -1),
+        (("hit_points",), 10**9),
+        (("currency", "gp"), -5),
+        (("name",), "x" * 500),
+        (("classes",), []),
+    ],
+)
+def test_absurd_numbers_are_rejected(player, path, value):
+    bad = copy.deepcopy(EXAMPLE_2024)
+    target = bad
+    for key in path[:-1]:
+        target = target[key]
+    target[path[-1]] = value
+    body = _problem(player.post(URL, json=bad), 422, "validation_error")
+    assert body["errors"][0]["path"] == ".".join(map(str, path))
+    assert player.get(URL).json()["total"] == 0
+
+
+def test_oversize_body(player):
+    huge = json.dumps({"characters": [EXAMPLE_2024] * 10_000}).encode()
+    r = player.post(f"{URL}/bulk/validate", content=huge, headers={"content-type": "application/json"})
+    _problem(r, 413, "payload_too_large")
+
+
+def test_oversize_chunked_body(player):
+    def chunks():
+        yield b'{"characters": ['
+        for i in range(10_000):
+            yield (b"," if i else b"") + json.dumps(EXAMPLE_2024).encode()
+        yield b"]}"
+
+    r = player.post(f"{URL}/bulk/validate", content=chunks(), headers={"content-type": "application/json"})
+    _problem(r, 413, "payload_too_large")
+
+
+def test_unknown_route_and_method(player):
+    _problem(player.get("/api/v2/nothing-here"), 404, "not_found")
+    _problem(player.request("PATCH", "/api/v2/auth/login"), 405, "method_not_allowed")
+
+
+def test_bad_ids(player):
+    _problem(player.get(f"{URL}/abc"), 422, "validation_error")
+    _problem(player.get(f"{URL}/999999"), 404, "not_found")
+
+
+def test_request_id_is_echoed_or_made(client):
+    r = client.get("/healthz", headers={"X-Request-ID": "trace-123"})
+    assert r.headers["x-request-id"] == "trace-123"
+    r = client.get("/healthz", headers={"X-Request-ID": "bad id with spaces"})
+    assert len(r.headers["x-request-id"]) == 32
+    r = client.get("/api/v2/characters")
+    assert r.json()["request_id"] == r.headers["x-request-id"]
+
+
+def test_health_and_readiness(client):
+    assert client.get("/healthz").json() == {"status": "ok"}
+    assert client.get("/readyz").json() == {"status": "ready"}
+
+
+def test_readiness_fails_without_database(settings):
+    from starlette.testclient import TestClient
+
+    from cluster.database import Database
+    from deployments.gateway.app import build_app
+    from deployments.gateway.backend import LocalBackend
+
+    app = build_app(settings)
+    app.state.backend = LocalBackend(
+        Database("postgresql+psycopg://nobody@127.0.0.1:1/none"), settings
+    )
+    with TestClient(app) as c:
+        _problem(c.get("/readyz"), 503, "not_ready")
