@@ -15,7 +15,6 @@ import time
 from pathlib import Path
 
 import httpx
-import yaml
 
 from benchmarks.harness import HEADER, ROOT, Result, Server, load
 from domain.characters.examples import EXAMPLE_2024
@@ -65,17 +64,18 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=2000)
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="lk-bench-"))
-    config = yaml.safe_load((ROOT / "serve_config.yaml").read_text())
-    config["http_options"]["port"] = SERVE_PORT
-    (work / "serve_config.yaml").write_text(yaml.safe_dump(config))
 
     results: list[Result] = []
     bulk: dict[str, float] = {}
     for name, cmd, port in (
-        ("serve", ["run", "--config", str(work / "serve_config.yaml")], SERVE_PORT),
-        ("uvicorn", ["serve-local", "--port", str(UVICORN_PORT)], UVICORN_PORT),
+        ("serve", ["run", "--config", str(ROOT / "serve_config.yaml")], SERVE_PORT),
+        ("uvicorn", ["serve-local"], UVICORN_PORT),
     ):
-        env = {"LOREKEEPER_DATA_DIR": str(work / name), "LOREKEEPER_LOG_LEVEL": "WARNING"}
+        env = {
+            "LOREKEEPER_DATA_DIR": str(work / name),
+            "LOREKEEPER_PORT": str(port),
+            "LOREKEEPER_LOG_LEVEL": "WARNING",
+        }
         server = Server(cmd, env, work / f"{name}.log")
         base = f"http://127.0.0.1:{port}"
         try:

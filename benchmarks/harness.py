@@ -39,7 +39,10 @@ class Result:
         )
 
 
-HEADER = "| server | concurrency | requests | p50 ms | p99 ms | req/s | errors |\n|---|---|---|---|---|---|---|"
+HEADER = (
+    "| server | concurrency | requests | p50 ms | p99 ms | req/s | errors |\n"
+    "|---|---|---|---|---|---|---|"
+)
 
 
 class Server:
@@ -49,7 +52,10 @@ class Server:
         self.log = log.open("w")
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "lorekeeper.cli", *args],
-            cwd=ROOT, env={**os.environ, **env}, stdout=self.log, stderr=subprocess.STDOUT,
+            cwd=ROOT,
+            env={**os.environ, **env},
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
             start_new_session=True,
         )
 

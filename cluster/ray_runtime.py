@@ -41,14 +41,18 @@ def start_ray(settings: Settings) -> None:
     )
 
 
-def deploy_config(path: Path, timeout_s: float = 300) -> None:
-    """What `serve run serve_config.yaml` does, without needing the dashboard's REST API."""
+def deploy_config(path: Path, settings: Settings, timeout_s: float = 300) -> None:
+    """What `serve run serve_config.yaml` does, without needing the dashboard's REST API.
+
+    The HTTP host and port come from the settings (LOREKEEPER_HOST, LOREKEEPER_PORT)."""
     from ray import serve
     from ray.serve._private import api as serve_api
     from ray.serve.config import gRPCOptions
     from ray.serve.schema import ServeDeploySchema
 
-    config = ServeDeploySchema.model_validate(yaml.safe_load(path.read_text()))
+    raw = yaml.safe_load(path.read_text())
+    raw.setdefault("http_options", {}).update(host=settings.host, port=settings.port)
+    config = ServeDeploySchema.model_validate(raw)
     client = serve_api.serve_start(
         http_options=config.http_options.model_dump(),
         proxy_location=config.proxy_location,

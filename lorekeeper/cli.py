@@ -88,7 +88,7 @@ def _run(config: Path) -> int:
 
     signal.signal(signal.SIGINT, stop)
     signal.signal(signal.SIGTERM, stop)
-    deploy_config(config)
+    deploy_config(config, settings)
     base = f"http://{settings.host}:{settings.port}"
     print(f"Lorekeeper is up: API {base}/api/v2  OpenAPI {base}/docs  (Ctrl-C stops)", flush=True)
     while True:

@@ -1,4 +1,5 @@
 from alembic import context
+
 from cluster.database import make_engine
 from domain.models_registry import metadata
 

@@ -12,19 +12,20 @@ from typing import Any
 
 from ray import serve
 
+from cluster import logs
 from cluster.database import Database
-from cluster.logs import configure_logging, request_id_var
 from cluster.settings import get_settings
 from deployments.common.services import invoke
 from domain.users.schemas import Principal
 
 
-@serve.deployment(ray_actor_options={"num_cpus": 0.25}, max_ongoing_requests=32)
-class DomainReplica:
+class DomainService:
+    """Kept apart from the Serve wrapper below so that Ray pickles it by reference."""
+
     def __init__(self, services: list[str]):
         os.environ.setdefault("OMP_NUM_THREADS", "1")
         self.settings = get_settings()
-        configure_logging(self.settings.log_level)
+        logs.configure_logging(self.settings.log_level)
         self.services = set(services)
         self.db = Database(self.settings.resolved_database_url)
 
@@ -38,7 +39,7 @@ class DomainReplica:
     ) -> Any:
         if service not in self.services:
             raise ValueError(f"this replica does not serve {service!r}")
-        request_id_var.set(request_id)
+        logs.request_id_var.set(request_id)
         # SQLAlchemy is synchronous: run it off the replica's event loop.
         return await asyncio.to_thread(
             invoke, self.db, self.settings, service, principal, method, kwargs
@@ -46,3 +47,8 @@ class DomainReplica:
 
     async def ping(self) -> bool:
         return await asyncio.to_thread(self.db.ping)
+
+
+DomainReplica = serve.deployment(
+    name="DomainReplica", ray_actor_options={"num_cpus": 0.25}, max_ongoing_requests=32
+)(DomainService)

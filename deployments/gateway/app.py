@@ -15,15 +15,22 @@ from deployments.gateway.middleware import RequestContext
 from domain.errors import Unavailable
 
 
-def build_app(settings: Settings) -> FastAPI:
+def build_app(settings: Settings, *, behind_serve_proxy: bool = False) -> FastAPI:
+    """`behind_serve_proxy`: Serve's proxy already echoes X-Request-ID (it uses the same ID),
+    so the app must not add a second header."""
     app = FastAPI(
         title="Lorekeeper",
         version="0.1.0",
         description="Characters, campaigns and their generated lore for D&D 5e (2014 and 2024).",
     )
     app.state.jwt_secret = settings.resolved_jwt_secret
+    app.state.echo_request_id = not behind_serve_proxy
     problems.install(app)
-    app.add_middleware(RequestContext, max_body_bytes=settings.max_body_bytes)
+    app.add_middleware(
+        RequestContext,
+        max_body_bytes=settings.max_body_bytes,
+        echo_header=not behind_serve_proxy,
+    )
     app.include_router(accounts_router)
     app.include_router(characters_router)
     app.include_router(homebrew_router)

@@ -9,8 +9,8 @@ import anyio
 from ray.exceptions import RayTaskError
 from ray.serve.handle import DeploymentHandle
 
+from cluster import logs
 from cluster.database import Database
-from cluster.logs import request_id_var
 from cluster.settings import Settings
 from deployments.common.services import invoke
 from domain.errors import DomainError
@@ -36,7 +36,13 @@ class LocalBackend:
         self, service: str, principal: Principal | None, method: str, **kwargs: Any
     ) -> Any:
         return await anyio.to_thread.run_sync(
-            invoke, self.db, self.settings, service, principal, method, kwargs,
+            invoke,
+            self.db,
+            self.settings,
+            service,
+            principal,
+            method,
+            kwargs,
             limiter=self._limiter,
         )
 
@@ -54,7 +60,7 @@ class ServeBackend:
         handle = self.handles[service]
         try:
             return await handle.call.remote(
-                service, principal, method, kwargs, request_id_var.get()
+                service, principal, method, kwargs, logs.request_id_var.get()
             )
         except RayTaskError as exc:
             # Domain errors are answers (404, 409, ...), not failures: unwrap them.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from fastapi import FastAPI
 from ray import serve
 from ray.serve.handle import DeploymentHandle
 
@@ -10,15 +11,24 @@ from cluster.settings import get_settings
 from deployments.gateway.app import build_app
 from deployments.gateway.backend import ServeBackend
 
-_settings = get_settings()
-app = build_app(_settings)
 
+class GatewayIngress:
+    """Kept apart from the Serve wrapper so that Ray pickles it by reference."""
 
-@serve.deployment(ray_actor_options={"num_cpus": 0.25}, max_ongoing_requests=128)
-@serve.ingress(app)
-class Gateway:
     def __init__(self, characters: DeploymentHandle, accounts: DeploymentHandle):
-        configure_logging(_settings.log_level)
-        app.state.backend = ServeBackend(
+        self.settings = get_settings()
+        configure_logging(self.settings.log_level)
+        self.backend = ServeBackend(
             {"characters": characters, "homebrew": characters, "accounts": accounts}
         )
+
+    def __serve_build_asgi_app__(self) -> FastAPI:
+        # Built in the replica, after __init__: the app holds this replica's handles.
+        app = build_app(self.settings, behind_serve_proxy=True)
+        app.state.backend = self.backend
+        return app
+
+
+Gateway = serve.deployment(
+    name="Gateway", ray_actor_options={"num_cpus": 0.25}, max_ongoing_requests=128
+)(serve.ingress()(GatewayIngress))

@@ -55,8 +55,13 @@ def problem(
 async def _domain_error(_: Request, exc: DomainError) -> JSONResponse:
     headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
     return problem(
-        exc.status, exc.code, exc.detail, title=exc.title, errors=exc.errors,
-        headers=headers, **exc.extra,
+        exc.status,
+        exc.code,
+        exc.detail,
+        title=exc.title,
+        errors=exc.errors,
+        headers=headers,
+        **exc.extra,
     )
 
 
@@ -75,7 +80,8 @@ async def _validation_error(_: Request, exc: RequestValidationError) -> JSONResp
         for e in errors
     ]
     return problem(
-        422, "validation_error",
+        422,
+        "validation_error",
         f"The request has {len(out)} invalid field(s); see errors for each path.",
         errors=out,
     )
@@ -95,13 +101,16 @@ async def _http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
     return problem(exc.status_code, code, str(exc.detail), headers=exc.headers)
 
 
-async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
+async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
     log.exception("unhandled error", exc_info=exc)
     return problem(
-        500, "internal_error",
+        500,
+        "internal_error",
         "Something went wrong on our side; retry, and report the request_id if it persists.",
         # This handler runs outside the request-ID middleware, so it sets the header itself.
-        headers={"x-request-id": request_id_var.get()},
+        headers={"x-request-id": request_id_var.get()}
+        if request.app.state.echo_request_id
+        else None,
     )
 
 

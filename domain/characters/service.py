@@ -71,9 +71,7 @@ class CharacterService:
             raise InvalidCharacter(
                 f"{doc.name!r} breaks {len(report.errors)} rule(s) of the {doc.ruleset} "
                 "rules; each error says how to fix it.",
-                errors=[
-                    {**e.model_dump(), "path": f"{path}{e.path}"} for e in report.errors
-                ],
+                errors=[{**e.model_dump(), "path": f"{path}{e.path}"} for e in report.errors],
             )
 
     # --- CRUD ----------------------------------------------------------------------------
@@ -300,7 +298,7 @@ class CharacterService:
 
     # --- shared plumbing -----------------------------------------------------------------
 
-    def _load(self, character_id: int, expected: int | None | bool = False) -> Character:
+    def _load(self, character_id: int, expected: int | bool | None = False) -> Character:
         """Fetch a character the caller may see; with `expected`, check the If-Match version.
 
         `expected=False` means "no precondition needed"; `None` means it was required but

@@ -5,7 +5,14 @@ from __future__ import annotations
 
 import math
 
-from domain.characters.schemas import ABILITIES, Ability, CharacterDoc, Derived, SpellSlots
+from domain.characters.schemas import (
+    ABILITIES,
+    Ability,
+    CharacterDoc,
+    Derived,
+    InventoryItem,
+    SpellSlots,
+)
 from domain.rules import constants as C
 from domain.rules.tables import Record, Rules
 
@@ -74,10 +81,9 @@ def spell_slots(doc: CharacterDoc, rules: Rules) -> SpellSlots:
                       pact_slot_level=pact_level)
 
 
-def _counts_for_ac(inv_item: object, item: Record) -> bool:
-    if item.get("attunement"):
-        return inv_item.attuned  # type: ignore[attr-defined]
-    return inv_item.equipped  # type: ignore[attr-defined]
+def _counts_for_ac(inv: InventoryItem, item: Record) -> bool:
+    # A ring or cloak of protection works while attuned (or worn, if it needs no attunement).
+    return inv.attuned if item.get("attunement") else inv.equipped
 
 
 def armor_class(doc: CharacterDoc, rules: Rules, mods: dict[Ability, int]) -> int:

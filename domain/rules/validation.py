@@ -4,9 +4,15 @@ path into the document, what is wrong and how to fix it. See docs/rules.md for t
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
-from domain.characters.schemas import ABILITIES, CharacterDoc, Issue, ValidationReport
+from domain.characters.schemas import (
+    ABILITIES,
+    CharacterDoc,
+    ClassLevel,
+    Issue,
+    ValidationReport,
+)
 from domain.rules import constants as C
 from domain.rules import themes
 from domain.rules.derived import (
@@ -21,6 +27,7 @@ from domain.rules.derived import (
 from domain.rules.tables import Record, Rules
 
 Pool = tuple[int, frozenset[str] | None]  # (how many to choose, from which; None: any)
+Bad = Callable[[str, str, str], None]  # (bonus source, message, fix) -> records an error
 
 
 class _Ctx:
@@ -198,7 +205,8 @@ def _check_bonuses(c: _Ctx) -> None:
     by_source: dict[str, dict[str, int]] = {}
     first: dict[str, int] = {}
     for i, b in enumerate(doc.ability_bonuses):
-        by_source.setdefault(b.source, Counter())[b.ability] += b.value  # type: ignore[index]
+        per = by_source.setdefault(b.source, {})
+        per[b.ability] = per.get(b.ability, 0) + b.value
         first.setdefault(b.source, i)
 
     def bad(source: str, message: str, fix: str) -> None:
@@ -256,7 +264,7 @@ def _check_bonuses(c: _Ctx) -> None:
 
 
 def _check_origin_bonuses(c: _Ctx, by_source: dict[str, dict[str, int]], first: dict[str, int],
-                          bad) -> None:  # type: ignore[no-untyped-def]
+                          bad: Bad) -> None:
     assert c.race is not None
     fixed: Counter[str] = Counter(c.race["bonuses"])
     choice = c.race.get("bonus_choice")
@@ -284,7 +292,7 @@ def _check_origin_bonuses(c: _Ctx, by_source: dict[str, dict[str, int]], first: 
             f"Use exactly: {want}.")
 
 
-def _check_background_bonuses(c: _Ctx, given: dict[str, int], bad) -> None:  # type: ignore
+def _check_background_bonuses(c: _Ctx, given: dict[str, int], bad: Bad) -> None:
     assert c.bg is not None
     allowed = c.bg["abilities"]
     values = sorted((v for v in given.values() if v), reverse=True)
@@ -325,7 +333,9 @@ def _check_spells(c: _Ctx) -> None:
     doc, rules = c.doc, c.rules
     if not doc.spells:
         return
-    char_classes = {cl.class_: cl for cl in doc.classes}
+    char_classes: dict[str, ClassLevel] = {}
+    for cl in doc.classes:  # a class listed twice: the first entry counts
+        char_classes.setdefault(cl.class_, cl)
     cantrips: dict[str, list[int]] = {}
     known: dict[str, list[int]] = {}
     prepared: dict[str, list[int]] = {}

@@ -66,7 +66,9 @@ class AccountService:
 
     def refresh(self, req: RefreshRequest) -> TokenPair:
         row = self.session.scalar(
-            select(RefreshToken).where(RefreshToken.token_hash == hash_refresh_token(req.refresh_token))
+            select(RefreshToken).where(
+                RefreshToken.token_hash == hash_refresh_token(req.refresh_token)
+            )
         )
         expires = row.expires_at.replace(tzinfo=row.expires_at.tzinfo or UTC) if row else None
         if row is None or row.revoked or expires <= utcnow():

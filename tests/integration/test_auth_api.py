@@ -62,9 +62,12 @@ def test_refresh_rotates_tokens(client, admin):
     r = client.post("/api/v2/auth/refresh", json={"refresh_token": refresh})
     assert r.status_code == 200
     new = r.json()
-    assert client.get(
-        "/api/v2/auth/me", headers={"Authorization": f"Bearer {new['access_token']}"}
-    ).status_code == 200
+    assert (
+        client.get(
+            "/api/v2/auth/me", headers={"Authorization": f"Bearer {new['access_token']}"}
+        ).status_code
+        == 200
+    )
     # A refresh token works once.
     r = client.post("/api/v2/auth/refresh", json={"refresh_token": refresh})
     assert r.status_code == 401

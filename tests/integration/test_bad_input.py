@@ -10,6 +10,7 @@ import pytest
 from domain.characters.examples import EXAMPLE_2024
 
 URL = "/api/v2/characters"
+JSON = {"content-type": "application/json"}
 
 
 def _problem(r, status: int, code: str) -> dict:
@@ -22,7 +23,7 @@ def _problem(r, status: int, code: str) -> dict:
 
 
 def test_malformed_json(player):
-    r = player.post(URL, content=b'{"name": "x",', headers={"content-type": "application/json"})
+    r = player.post(URL, content=b'{"name": "x",', headers=JSON)
     _problem(r, 400, "malformed_json")
 
 
@@ -61,7 +62,9 @@ def test_absurd_numbers_are_rejected(player, path, value):
 
 def test_oversize_body(player):
     huge = json.dumps({"characters": [EXAMPLE_2024] * 10_000}).encode()
-    r = player.post(f"{URL}/bulk/validate", content=huge, headers={"content-type": "application/json"})
+    r = player.post(
+        f"{URL}/bulk/validate", content=huge, headers={"content-type": "application/json"}
+    )
     _problem(r, 413, "payload_too_large")
 
 
@@ -72,7 +75,9 @@ def test_oversize_chunked_body(player):
             yield (b"," if i else b"") + json.dumps(EXAMPLE_2024).encode()
         yield b"]}"
 
-    r = player.post(f"{URL}/bulk/validate", content=chunks(), headers={"content-type": "application/json"})
+    r = player.post(
+        f"{URL}/bulk/validate", content=chunks(), headers={"content-type": "application/json"}
+    )
     _problem(r, 413, "payload_too_large")
 
 

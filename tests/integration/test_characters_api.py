@@ -140,9 +140,12 @@ def test_versions_record_author_reason_and_diff_and_restore(player):
     assert [v["number"] for v in versions] == [1, 2]
     v2 = versions[1]
     assert v2["author_id"] == player.user_id and v2["reason"] == "renamed"
-    assert {"path": "name", "op": "replace", "old": "Mira Quillfeather", "new": "Mira Ashborn"} in v2[
-        "diff"
-    ]
+    assert {
+        "path": "name",
+        "op": "replace",
+        "old": "Mira Quillfeather",
+        "new": "Mira Ashborn",
+    } in v2["diff"]
     assert {"path": "inventory.1.quantity", "op": "replace", "old": 2, "new": 3} in v2["diff"]
     old = player.get(f"{url}/versions/1").json()
     assert old["document"]["name"] == "Mira Quillfeather"
@@ -191,13 +194,15 @@ def test_theme_transition_rules(player):
     c = create(player)
     url = f"{URL}/{c['id']}"
     r = player.put(
-        f"{url}/theme/transition", json={"to": "no-such-theme", "reason": "x"},
+        f"{url}/theme/transition",
+        json={"to": "no-such-theme", "reason": "x"},
         headers={"If-Match": '"1"'},
     )
     assert r.status_code == 422
     # The Antitheticon shadow-self mirrors a counterpart: none linked, not allowed.
     r = player.put(
-        f"{url}/theme/transition", json={"to": "shadow-self", "reason": "mirror"},
+        f"{url}/theme/transition",
+        json={"to": "shadow-self", "reason": "mirror"},
         headers={"If-Match": '"1"'},
     )
     assert r.status_code == 422 and r.json()["code"] == "theme_incompatible"

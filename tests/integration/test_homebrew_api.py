@@ -48,8 +48,13 @@ def test_homebrew_class(dm, player):
     r = dm.post(
         URL,
         json={
-            "kind": "class", "slug": "gunslinger", "name": "Gunslinger", "hit_die": 10,
-            "armor": ["light"], "skill_choices": ["perception", "stealth"], "skill_count": 2,
+            "kind": "class",
+            "slug": "gunslinger",
+            "name": "Gunslinger",
+            "hit_die": 10,
+            "armor": ["light"],
+            "skill_choices": ["perception", "stealth"],
+            "skill_count": 2,
         },
     )
     assert r.status_code == 201, r.text

@@ -72,7 +72,9 @@ async def validate_document(
 
 
 @router.post("/bulk/validate")
-async def bulk_validate(body: BulkRequest, principal: CurrentPrincipal, request: Request) -> BulkOut:
+async def bulk_validate(
+    body: BulkRequest, principal: CurrentPrincipal, request: Request
+) -> BulkOut:
     """Validate up to 1,000 documents; one result per item, in order."""
     return await _call(request, principal, "bulk_validate", items=body.characters)
 
@@ -107,8 +109,13 @@ async def replace_character(
 ) -> CharacterOut:
     """Replace the document. Needs `If-Match: "<version>"`; a stale version gets 409."""
     out = await _call(
-        request, principal, "replace",
-        character_id=character_id, doc=doc, expected=expected, reason=reason,
+        request,
+        principal,
+        "replace",
+        character_id=character_id,
+        doc=doc,
+        expected=expected,
+        reason=reason,
     )
     return _with_etag(response, out)
 
@@ -141,8 +148,12 @@ async def transition_theme(
     """Move to another theme: checks the move is allowed, applies its ability adjustments,
     and records why in a new version (restore an earlier version to undo it)."""
     out: ThemeTransitionOut = await _call(
-        request, principal, "transition_theme",
-        character_id=character_id, req=body, expected=expected,
+        request,
+        principal,
+        "transition_theme",
+        character_id=character_id,
+        req=body,
+        expected=expected,
     )
     response.headers["ETag"] = etag(out.character.version)
     return out
@@ -174,8 +185,12 @@ async def restore_version(
 ) -> CharacterOut:
     """Make a new version whose document is version `number`'s. Needs If-Match."""
     out = await _call(
-        request, principal, "restore",
-        character_id=character_id, number=number, expected=expected,
+        request,
+        principal,
+        "restore",
+        character_id=character_id,
+        number=number,
+        expected=expected,
         req=body or RestoreRequest(),
     )
     return _with_etag(response, out)

@@ -29,6 +29,9 @@ async def register_homebrew(
 ):
     """Register homebrew content (DM or admin); characters can then use its slug."""
     return await backend(request).call(
-        "homebrew", principal, "register", ruleset=ruleset,
+        "homebrew",
+        principal,
+        "register",
+        ruleset=ruleset,
         entry=entry.model_dump(mode="json", by_alias=True),
     )

@@ -1,0 +1,69 @@
+"""validate + derive throughput, in-process on one core.
+
+Run: OMP_WAIT_POLICY=PASSIVE .venv/bin/python benchmarks/validation_throughput.py [seconds]
+A typical level-5 character: a 2024 wizard with 12 spells and 15 inventory entries.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
+
+from domain.characters.schemas import CharacterDoc
+from domain.rules import derive, load_rules, validate
+
+CHARACTER = {
+    "name": "Bench", "ruleset": "2024", "species": "elf", "subspecies": "elven-lineage-high-elf",
+    "background": "sage", "classes": [{"class": "wizard", "level": 5, "subclass": "evoker"}],
+    "ability_method": "point_buy",
+    "base_abilities": {"str": 8, "dex": 14, "con": 14, "int": 15, "wis": 12, "cha": 8},
+    "ability_bonuses": [{"ability": "int", "value": 2, "source": "background"},
+                        {"ability": "con", "value": 1, "source": "background"},
+                        {"ability": "int", "value": 1, "source": "asi", "note": "wizard 4"},
+                        {"ability": "dex", "value": 1, "source": "asi", "note": "wizard 4"}],
+    "xp": 6500, "hit_points": 32,
+    "languages": ["common", "elvish", "draconic"],
+    "skills": ["arcana", "history", "investigation", "medicine", "perception"],
+    "spells": [{"name": n, "class": "wizard", "prepared": p} for n, p in [
+        ("fire-bolt", None), ("light", None), ("mage-hand", None), ("prestidigitation", None),
+        ("magic-missile", True), ("shield", True), ("detect-magic", True), ("misty-step", True),
+        ("fireball", True), ("counterspell", True), ("sleep", True), ("web", False)]],
+    "inventory": [{"item": i, "quantity": q, "equipped": e, "attuned": a, "container": c}
+                  for i, q, e, a, c in [
+        ("quarterstaff", 1, True, False, None), ("dagger", 2, False, False, "backpack"),
+        ("spellbook", 1, False, False, None), ("backpack", 1, False, False, None),
+        ("rations", 5, False, False, "backpack"), ("waterskin", 1, False, False, None),
+        ("torch", 5, False, False, "backpack"), ("tinderbox", 1, False, False, "backpack"),
+        ("bedroll", 1, False, False, None), ("ink", 1, False, False, "pouch"),
+        ("pouch", 1, False, False, None), ("parchment", 10, False, False, None),
+        ("ring-of-protection", 1, True, True, None), ("cloak-of-protection", 1, True, True, None),
+        ("potion-of-healing", 2, False, False, None)]],
+    "currency": {"gp": 120, "sp": 30},
+}
+
+
+def main(seconds: float) -> None:
+    rules = load_rules("2024")
+    doc = CharacterDoc.model_validate(CHARACTER)
+    report = validate(doc, rules)
+    assert report.valid, report.errors
+    for _ in range(200):  # warm-up
+        validate(doc, rules)
+        derive(doc, rules)
+    n = 0
+    start = time.perf_counter()
+    while (elapsed := time.perf_counter() - start) < seconds:
+        for _ in range(100):
+            validate(doc, rules)
+            derive(doc, rules)
+        n += 100
+    print(f"validate+derive: {n / elapsed:,.0f} characters/s (one core, {n} runs, "
+          f"{elapsed:.1f} s, {1e6 * elapsed / n:.0f} us each)")
+
+
+if __name__ == "__main__":
+    main(float(sys.argv[1]) if len(sys.argv) > 1 else 5.0)

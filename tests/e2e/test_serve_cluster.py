@@ -1,0 +1,103 @@
+"""The README walk-through against the real thing: `lorekeeper run` (Ray + Serve) on a
+free port, driven over HTTP. One cluster start for the whole module (about a minute)."""
+
+from __future__ import annotations
+
+import copy
+import socket
+
+import httpx
+import pytest
+from sqlalchemy import create_engine, text
+
+from benchmarks.harness import Server
+from domain.characters.examples import EXAMPLE_2024
+from tests.conftest import POSTGRES_URL
+
+pytestmark = pytest.mark.e2e
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _fresh_postgres_database(name: str) -> str:
+    admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+        conn.execute(text(f"CREATE DATABASE {name}"))
+    admin.dispose()
+    return POSTGRES_URL.rsplit("/", 1)[0] + f"/{name}"
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def cluster(request, tmp_path_factory):
+    port = _free_port()
+    data = tmp_path_factory.mktemp("cluster")
+    env = {"LOREKEEPER_DATA_DIR": str(data), "LOREKEEPER_PORT": str(port)}
+    if request.param == "postgresql":
+        env["LOREKEEPER_DATABASE_URL"] = _fresh_postgres_database("lorekeeper_e2e")
+    server = Server(["run"], env, data / "run.log")
+    base = f"http://127.0.0.1:{port}"
+    try:
+        server.wait_ready(base, timeout=300)
+        with httpx.Client(base_url=base, timeout=60) as client:
+            yield client
+    finally:
+        server.stop()
+    assert server.proc.returncode == 0, (data / "run.log").read_text()[-3000:]
+
+
+def test_walkthrough(cluster):
+    creds = {"username": "dungeonmaster", "password": "a long password", "role": "dm"}
+    r = cluster.post("/api/v2/auth/register", json=creds)
+    assert r.status_code == 201, r.text
+    del creds["role"]
+    tokens = cluster.post("/api/v2/auth/login", json=creds).json()
+    auth = {"Authorization": f"Bearer {tokens['access_token']}"}
+
+    r = cluster.post("/api/v2/characters", json=EXAMPLE_2024, headers=auth)
+    assert r.status_code == 201, r.text
+    char = r.json()
+    assert char["derived"]["total_level"] == 3
+    url = f"/api/v2/characters/{char['id']}"
+
+    r = cluster.get(f"{url}/validation", headers=auth)
+    assert r.json()["validation"]["valid"] is True
+
+    r = cluster.put(
+        f"{url}/theme/transition",
+        json={"to": "grimdark", "reason": "the war changed her"},
+        headers={**auth, "If-Match": r'"1"'},
+    )
+    assert r.status_code == 200, r.text
+    assert r.json()["character"]["version"] == 2
+
+    versions = cluster.get(f"{url}/versions", headers=auth).json()
+    assert [v["number"] for v in versions] == [1, 2]
+    r = cluster.post(f"{url}/versions/1/restore", headers={**auth, "If-Match": '"2"'})
+    assert r.json()["version"] == 3 and r.json()["document"]["theme"] is None
+
+
+def test_errors_cross_replicas_as_problems(cluster):
+    r = cluster.get("/api/v2/characters/1")
+    assert r.status_code == 401
+    assert r.headers["content-type"] == "application/problem+json"
+    creds = {"username": "player-x", "password": "a long password"}
+    cluster.post("/api/v2/auth/register", json=creds)
+    auth = {
+        "Authorization": "Bearer "
+        + cluster.post("/api/v2/auth/login", json=creds).json()["access_token"]
+    }
+    # A domain error raised in the Characters replica arrives as its own problem.
+    r = cluster.get("/api/v2/characters/424242", headers=auth)
+    assert r.status_code == 404 and r.json()["code"] == "not_found"
+    bad = copy.deepcopy(EXAMPLE_2024)
+    bad["xp"] = 0
+    r = cluster.post("/api/v2/characters", json=bad, headers=auth)
+    assert r.status_code == 422 and r.json()["code"] == "character_invalid"
+    r = cluster.get("/healthz", headers={"X-Request-ID": "e2e-trace-1"})
+    assert r.headers.get_list("x-request-id") == ["e2e-trace-1"]
+    assert cluster.get("/readyz").json() == {"status": "ready"}
