@@ -42,6 +42,9 @@ class Database:
         with self._sessions() as session, session.begin():
             yield session
 
+    def is_sqlite_lock(self, exc: Exception) -> bool:
+        return self.url.startswith("sqlite") and "locked" in str(exc)
+
     def ping(self) -> bool:
         try:
             with self.engine.connect() as conn:

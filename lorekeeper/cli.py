@@ -99,6 +99,7 @@ def _serve_local(port: int | None) -> int:
     """The same gateway and domain code in one process, for comparison and debugging."""
     import uvicorn
 
+    from cluster import migrate
     from cluster.database import Database
     from cluster.logs import configure_logging
     from deployments.gateway.app import build_app
@@ -106,6 +107,7 @@ def _serve_local(port: int | None) -> int:
 
     _prepare()
     settings = get_settings()
+    migrate.upgrade(settings.resolved_database_url)
     configure_logging(settings.log_level)
     app = build_app(settings)
     app.state.backend = LocalBackend(Database(settings.resolved_database_url), settings)

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from cluster.database import Database
@@ -61,7 +62,21 @@ def invoke(
     method: str,
     kwargs: dict[str, Any],
 ) -> Any:
-    """Run one service method in its own transaction (rolled back if it raises)."""
-    with db.session() as session:
-        svc = SERVICES[service](session, principal, settings)
-        return getattr(svc, method)(**kwargs)
+    """Run one service method in its own transaction (rolled back if it raises).
+
+    SQLite has one writer at a time: a transaction whose snapshot went stale while another
+    committed fails with "database is locked". It is retried from the start, where the
+    version check then answers 409 or the write goes through.
+    """
+    for attempt in range(_SQLITE_RETRIES + 1):
+        try:
+            with db.session() as session:
+                svc = SERVICES[service](session, principal, settings)
+                return getattr(svc, method)(**kwargs)
+        except OperationalError as exc:
+            if attempt == _SQLITE_RETRIES or not db.is_sqlite_lock(exc):
+                raise
+    raise AssertionError("unreachable")
+
+
+_SQLITE_RETRIES = 3

@@ -341,8 +341,7 @@ class CharacterService:
             .values(version=number, document=data, name=doc.name, updated_at=now)
             .execution_options(synchronize_session=False)
         ).rowcount
-        if moved != 1:
-            self.session.rollback()
+        if moved != 1:  # the caller's transaction rolls back on the raise
             raise VersionConflict(
                 f"Character {char.id} changed while this edit was being made: GET it and retry."
             )

@@ -48,7 +48,6 @@ class AccountService:
         try:
             self.session.flush()
         except IntegrityError:
-            self.session.rollback()
             raise Conflict(
                 f"The username {req.username!r} is taken: choose another.", code="username_taken"
             ) from None

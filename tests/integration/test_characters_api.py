@@ -292,3 +292,21 @@ def test_bulk_validates_a_thousand(player):
     r = player.post(f"{URL}/bulk/validate", json={"characters": [doc()] * 1000})
     assert r.status_code == 200
     assert len(r.json()["items"]) == 1000 and r.json()["ok"] is True
+
+
+def test_racing_writers_one_wins_nothing_lost(player):
+    """Eight writers send If-Match "1" at once: exactly one succeeds, the rest get 409."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    c = create(player)
+    url = f"{URL}/{c['id']}"
+
+    def write(i: int):
+        return player.put(url, json=doc(name=f"Writer {i}"), headers={"If-Match": '"1"'})
+
+    with ThreadPoolExecutor(8) as pool:
+        statuses = sorted(r.status_code for r in pool.map(write, range(8)))
+    assert statuses == [200] + [409] * 7
+    versions = player.get(f"{url}/versions").json()
+    assert [v["number"] for v in versions] == [1, 2]
+    assert player.get(url).json()["document"]["name"] == versions[1]["diff"][0]["new"]

@@ -1,0 +1,38 @@
+from __future__ import annotations
+
+import json
+
+from starlette.testclient import TestClient
+
+from cluster.logs import configure_logging
+from deployments.gateway.app import build_app
+
+
+class _BrokenBackend:
+    async def call(self, *args, **kwargs):
+        raise RuntimeError("secret internals: /srv/db password=hunter2")
+
+    async def ready(self) -> bool:
+        return True
+
+
+def test_unexpected_errors_are_500_problems_without_internals(settings):
+    app = build_app(settings)
+    app.state.backend = _BrokenBackend()
+    with TestClient(app, raise_server_exceptions=False) as client:
+        r = client.post("/api/v2/auth/login", json={"username": "someone", "password": "pw"})
+    assert r.status_code == 500
+    body = r.json()
+    assert body["code"] == "internal_error"
+    assert "hunter2" not in r.text and "Traceback" not in r.text
+    assert r.headers["x-request-id"] == body["request_id"]
+
+
+def test_log_lines_are_json_with_the_request_id(client, capsys):
+    configure_logging("INFO")
+    r = client.get("/healthz", headers={"X-Request-ID": "log-check-1"})
+    assert r.status_code == 200
+    lines = [json.loads(line) for line in capsys.readouterr().err.splitlines() if line]
+    access = [e for e in lines if e.get("message") == "request"]
+    assert access and access[-1]["request_id"] == "log-check-1"
+    assert access[-1]["path"] == "/healthz" and access[-1]["status"] == 200
