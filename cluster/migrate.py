@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import fcntl
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from alembic import command
@@ -17,7 +20,25 @@ def alembic_config(url: str) -> Config:
 
 
 def upgrade(url: str, revision: str = "head") -> None:
-    command.upgrade(alembic_config(url), revision)
+    """Migrate; safe to call from several processes at once (each replica does on start)."""
+    with _sqlite_file_lock(url):  # PostgreSQL: an advisory lock in migrations/env.py
+        command.upgrade(alembic_config(url), revision)
+
+
+@contextmanager
+def _sqlite_file_lock(url: str) -> Iterator[None]:
+    path = url.split("///", 1)[-1] if url.startswith("sqlite") else ""
+    if not path or path == ":memory:":
+        yield
+        return
+    lock = Path(f"{path}.migrate-lock")
+    lock.parent.mkdir(parents=True, exist_ok=True)
+    with lock.open("w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def downgrade(url: str, revision: str) -> None:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import secrets
+import time
 from datetime import timedelta
 from functools import cached_property, lru_cache
 from pathlib import Path
@@ -42,11 +44,19 @@ class Settings(BaseSettings):
         if self.jwt_secret:
             return self.jwt_secret
         path = self.data_dir / "jwt-secret"
-        if not path.exists():
-            self.data_dir.mkdir(parents=True, exist_ok=True)
-            path.write_text(secrets.token_urlsafe(48))
-            path.chmod(0o600)
-        return path.read_text().strip()
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        try:  # O_EXCL: of several replicas starting at once, exactly one writes the secret
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            pass
+        else:
+            with os.fdopen(fd, "w") as handle:
+                handle.write(secrets.token_urlsafe(48))
+        for _ in range(50):  # the writer may not have finished
+            if secret := path.read_text().strip():
+                return secret
+            time.sleep(0.1)
+        raise RuntimeError(f"{path} is empty: delete it, or set LOREKEEPER_JWT_SECRET.")
 
     @property
     def access_ttl(self) -> timedelta:

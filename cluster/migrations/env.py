@@ -1,4 +1,5 @@
 from alembic import context
+from sqlalchemy import text
 
 from cluster.database import make_engine
 from domain.models_registry import metadata
@@ -21,6 +22,9 @@ def run_online() -> None:
             render_as_batch=connection.dialect.name == "sqlite",
         )
         with context.begin_transaction():
+            if connection.dialect.name == "postgresql":
+                # Replicas migrate on start: one at a time, the others then find it done.
+                connection.execute(text("SELECT pg_advisory_xact_lock(7243001)"))
             context.run_migrations()
     engine.dispose()
 

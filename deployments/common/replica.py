@@ -12,7 +12,7 @@ from typing import Any
 
 from ray import serve
 
-from cluster import logs
+from cluster import logs, migrate
 from cluster.database import Database
 from cluster.settings import get_settings
 from deployments.common.services import invoke
@@ -27,6 +27,8 @@ class DomainService:
         self.settings = get_settings()
         logs.configure_logging(self.settings.log_level)
         self.services = set(services)
+        # `lorekeeper run` migrates first; this makes a bare `serve run serve_config.yaml` work.
+        migrate.upgrade(self.settings.resolved_database_url)
         self.db = Database(self.settings.resolved_database_url)
 
     async def call(

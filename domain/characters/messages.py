@@ -11,6 +11,8 @@ from domain.characters.schemas import Derived, Slug, ValidationReport
 
 Reason = Annotated[str, StringConstraints(max_length=500, strip_whitespace=True)]
 MAX_BULK = 1000
+MAX_ID = 2**31 - 1  # ids are 32-bit integers in the database
+Id = Annotated[int, Field(ge=1, le=MAX_ID)]
 
 
 class Request(BaseModel):
@@ -67,7 +69,7 @@ class ThemeTransition(Request):
     to: Slug | None = Field(description="The theme to move to; null removes the theme.")
     reason: Reason = Field(min_length=1)
     # Needed for a theme that mirrors another character (the Antitheticon shadow-self).
-    counterpart_id: int | None = None
+    counterpart_id: Id | None = None
 
 
 class ThemeTransitionOut(BaseModel):
@@ -109,7 +111,7 @@ class XpAwardResult(BaseModel):
 
 
 class LinkRequest(Request):
-    counterpart_id: int
+    counterpart_id: Id
     kind: Literal["antitheticon"] = "antitheticon"
 
 

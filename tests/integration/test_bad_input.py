@@ -118,3 +118,10 @@ def test_readiness_fails_without_database(settings):
     )
     with TestClient(app) as c:
         _problem(c.get("/readyz"), 503, "not_ready")
+
+
+def test_absurd_ids(player):
+    _problem(player.get(f"{URL}/{10**20}"), 422, "validation_error")
+    _problem(player.get(f"{URL}/0/versions"), 422, "validation_error")
+    r = player.post(f"{URL}/1/links", json={"counterpart_id": 10**20})
+    _problem(r, 422, "validation_error")

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
 
 from deployments.gateway.auth import CurrentPrincipal
 from deployments.gateway.deps import backend, etag, if_match
 from domain.characters.messages import (
+    MAX_ID,
     BulkOut,
     BulkRequest,
     CharacterOut,
@@ -29,7 +30,9 @@ from domain.characters.schemas import CharacterDoc, Ruleset
 
 router = APIRouter(prefix="/api/v2/characters", tags=["characters"])
 IfMatch = Annotated[int | None, Depends(if_match)]
-CharacterId = Annotated[int, "character id"]
+# Bounded so that an absurd id is a 422, not a database overflow.
+CharacterId = Annotated[int, Path(ge=1, le=MAX_ID)]
+VersionNumber = Annotated[int, Path(ge=1, le=MAX_ID)]
 
 
 async def _call(request: Request, principal, method: str, **kwargs):
@@ -92,14 +95,14 @@ async def bulk_create(
 
 @router.get("/{character_id}")
 async def get_character(
-    character_id: int, principal: CurrentPrincipal, request: Request, response: Response
+    character_id: CharacterId, principal: CurrentPrincipal, request: Request, response: Response
 ) -> CharacterOut:
     return _with_etag(response, await _call(request, principal, "get", character_id=character_id))
 
 
 @router.put("/{character_id}")
 async def replace_character(
-    character_id: int,
+    character_id: CharacterId,
     doc: CharacterDoc,
     expected: IfMatch,
     principal: CurrentPrincipal,
@@ -122,7 +125,7 @@ async def replace_character(
 
 @router.delete("/{character_id}", status_code=204)
 async def delete_character(
-    character_id: int, expected: IfMatch, principal: CurrentPrincipal, request: Request
+    character_id: CharacterId, expected: IfMatch, principal: CurrentPrincipal, request: Request
 ) -> Response:
     await _call(request, principal, "delete", character_id=character_id, expected=expected)
     return Response(status_code=204)
@@ -130,7 +133,7 @@ async def delete_character(
 
 @router.get("/{character_id}/validation")
 async def character_validation(
-    character_id: int, principal: CurrentPrincipal, request: Request
+    character_id: CharacterId, principal: CurrentPrincipal, request: Request
 ) -> CheckOut:
     out: CharacterOut = await _call(request, principal, "get", character_id=character_id)
     return CheckOut(validation=out.validation, derived=out.derived)
@@ -138,7 +141,7 @@ async def character_validation(
 
 @router.put("/{character_id}/theme/transition")
 async def transition_theme(
-    character_id: int,
+    character_id: CharacterId,
     body: ThemeTransition,
     expected: IfMatch,
     principal: CurrentPrincipal,
@@ -161,22 +164,22 @@ async def transition_theme(
 
 @router.get("/{character_id}/versions")
 async def list_versions(
-    character_id: int, principal: CurrentPrincipal, request: Request
+    character_id: CharacterId, principal: CurrentPrincipal, request: Request
 ) -> list[VersionSummary]:
     return await _call(request, principal, "versions", character_id=character_id)
 
 
 @router.get("/{character_id}/versions/{number}")
 async def get_version(
-    character_id: int, number: int, principal: CurrentPrincipal, request: Request
+    character_id: CharacterId, number: VersionNumber, principal: CurrentPrincipal, request: Request
 ) -> VersionOut:
     return await _call(request, principal, "version", character_id=character_id, number=number)
 
 
 @router.post("/{character_id}/versions/{number}/restore")
 async def restore_version(
-    character_id: int,
-    number: int,
+    character_id: CharacterId,
+    number: VersionNumber,
     expected: IfMatch,
     principal: CurrentPrincipal,
     request: Request,
@@ -198,7 +201,7 @@ async def restore_version(
 
 @router.post("/{character_id}/xp", status_code=201)
 async def award_xp(
-    character_id: int, body: XpAwardRequest, principal: CurrentPrincipal, request: Request
+    character_id: CharacterId, body: XpAwardRequest, principal: CurrentPrincipal, request: Request
 ) -> XpAwardResult:
     """Award XP or a milestone; crossing a threshold levels the character up."""
     return await _call(request, principal, "award_xp", character_id=character_id, req=body)
@@ -206,14 +209,14 @@ async def award_xp(
 
 @router.get("/{character_id}/xp")
 async def xp_history(
-    character_id: int, principal: CurrentPrincipal, request: Request
+    character_id: CharacterId, principal: CurrentPrincipal, request: Request
 ) -> list[XpAwardOut]:
     return await _call(request, principal, "xp_history", character_id=character_id)
 
 
 @router.get("/{character_id}/links")
 async def list_links(
-    character_id: int, principal: CurrentPrincipal, request: Request
+    character_id: CharacterId, principal: CurrentPrincipal, request: Request
 ) -> list[LinkOut]:
     """Antitheticon identity links in which this character takes part."""
     return await _call(request, principal, "links", character_id=character_id)
@@ -221,6 +224,6 @@ async def list_links(
 
 @router.post("/{character_id}/links", status_code=201)
 async def link_character(
-    character_id: int, body: LinkRequest, principal: CurrentPrincipal, request: Request
+    character_id: CharacterId, body: LinkRequest, principal: CurrentPrincipal, request: Request
 ) -> LinkOut:
     return await _call(request, principal, "link", character_id=character_id, req=body)
