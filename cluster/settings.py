@@ -21,6 +21,9 @@ class Settings(BaseSettings):
     database_url: str | None = None
     # Unset: the in-process equivalents (cache, rate limits, locks) are used.
     redis_url: str | None = None
+    # Per username and client address; register is limited per client address.
+    login_attempts_per_minute: int = Field(10, ge=1, le=10_000)
+    registrations_per_minute: int = Field(20, ge=1, le=10_000)
     host: str = "127.0.0.1"
     port: int = 8000
     # Unset: read or create a random secret in data_dir/jwt-secret, so tokens survive restarts.

@@ -65,5 +65,9 @@ class InvalidRequest(DomainError):
     code, status, title = "invalid_request", 422, "Invalid request"
 
 
+class RateLimited(DomainError):
+    code, status, title = "rate_limited", 429, "Too many requests"
+
+
 class Unavailable(DomainError):
     code, status, title = "unavailable", 503, "Service unavailable"

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI, Request
 
+from cluster.rate_limit import make_rate_limiter
 from cluster.settings import Settings
 from deployments.gateway import problems
 from deployments.gateway.accounts.api_router import router as accounts_router
@@ -25,6 +26,8 @@ def build_app(settings: Settings, *, behind_serve_proxy: bool = False) -> FastAP
     )
     app.state.jwt_secret = settings.resolved_jwt_secret
     app.state.echo_request_id = not behind_serve_proxy
+    app.state.settings = settings
+    app.state.rate_limiter = make_rate_limiter(settings)
     problems.install(app)
     app.add_middleware(
         RequestContext,

@@ -54,6 +54,8 @@ def problem(
 
 async def _domain_error(_: Request, exc: DomainError) -> JSONResponse:
     headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
+    if exc.status == 429:
+        headers = {"Retry-After": str(exc.extra["retry_after"])}
     return problem(
         exc.status,
         exc.code,
