@@ -36,3 +36,11 @@ def test_log_lines_are_json_with_the_request_id(client, capsys):
     access = [e for e in lines if e.get("message") == "request"]
     assert access and access[-1]["request_id"] == "log-check-1"
     assert access[-1]["path"] == "/healthz" and access[-1]["status"] == 200
+
+
+def test_openapi_page_has_ready_to_send_examples(client):
+    spec = client.get("/openapi.json").json()
+    body = spec["paths"]["/api/v2/characters"]["post"]["requestBody"]["content"]
+    examples = body["application/json"]["examples"]
+    assert {e["value"]["ruleset"] for e in examples.values()} == {"2014", "2024"}
+    assert client.get("/docs").status_code == 200

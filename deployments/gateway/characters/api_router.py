@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Query, Request, Response
+from fastapi import APIRouter, Body, Depends, Path, Query, Request, Response
 
 from deployments.gateway.auth import CurrentPrincipal
 from deployments.gateway.deps import backend, etag, if_match
+from domain.characters.examples import EXAMPLE_2014, EXAMPLE_2024
 from domain.characters.messages import (
     MAX_ID,
     BulkOut,
@@ -35,6 +36,18 @@ CharacterId = Annotated[int, Path(ge=1, le=MAX_ID)]
 VersionNumber = Annotated[int, Path(ge=1, le=MAX_ID)]
 
 
+# Shown on the OpenAPI page (/docs) as ready-to-send bodies.
+DocumentBody = Annotated[
+    CharacterDoc,
+    Body(
+        openapi_examples={
+            "2024": {"summary": "2024 rules: human wizard 3", "value": EXAMPLE_2024},
+            "2014": {"summary": "2014 rules: hill dwarf fighter 3", "value": EXAMPLE_2014},
+        }
+    ),
+]
+
+
 async def _call(request: Request, principal, method: str, **kwargs):
     return await backend(request).call("characters", principal, method, **kwargs)
 
@@ -58,7 +71,7 @@ async def list_characters(
 
 @router.post("", status_code=201)
 async def create_character(
-    doc: CharacterDoc, principal: CurrentPrincipal, request: Request, response: Response
+    doc: DocumentBody, principal: CurrentPrincipal, request: Request, response: Response
 ) -> CharacterOut:
     """Create a character; it must pass the rules (warnings are allowed)."""
     out = await _call(request, principal, "create", doc=doc)
@@ -68,7 +81,7 @@ async def create_character(
 
 @router.post("/validate")
 async def validate_document(
-    doc: CharacterDoc, principal: CurrentPrincipal, request: Request
+    doc: DocumentBody, principal: CurrentPrincipal, request: Request
 ) -> CheckOut:
     """Check a document against the rules without storing it."""
     return await _call(request, principal, "validate_document", doc=doc)
@@ -103,7 +116,7 @@ async def get_character(
 @router.put("/{character_id}")
 async def replace_character(
     character_id: CharacterId,
-    doc: CharacterDoc,
+    doc: DocumentBody,
     expected: IfMatch,
     principal: CurrentPrincipal,
     request: Request,
