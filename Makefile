@@ -44,7 +44,7 @@ format: install
 
 bench: install
 	$(BIN)/python benchmarks/validation_throughput.py
-	$(BIN)/python benchmarks/gateway_latency.py
+	$(BIN)/python -m benchmarks.gateway_latency
 
 clean:
 	rm -rf $(VENV) data .pytest_cache .ruff_cache

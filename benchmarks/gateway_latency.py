@@ -3,7 +3,7 @@
 Both servers run the same gateway and domain code, each on its own SQLite file, started
 as subprocesses of this script; the load generator shares the machine with them.
 
-    .venv/bin/python benchmarks/gateway_latency.py [--requests 2000]
+    .venv/bin/python -m benchmarks.gateway_latency [--requests 2000]
 """
 
 from __future__ import annotations

@@ -1,0 +1,1 @@
+"""The rules checks of a character document, one module per area; run by `validation.validate`."""
