@@ -1,5 +1,5 @@
-"""Two valid characters, one per ruleset: the API docs' examples, and a base for tests,
-benchmarks and the README walk-through."""
+"""Two valid characters, one per ruleset: the API docs' examples, the base that the rules
+tests mutate, and the character of the benchmarks and the README walk-through."""
 
 from __future__ import annotations
 
@@ -20,25 +20,27 @@ EXAMPLE_2024: dict[str, Any] = {
     ],
     "xp": 900,
     "hit_points": 20,
-    "languages": ["common", "draconic", "elvish"],
-    "skills": ["arcana", "history", "perception", "insight", "investigation"],
+    "languages": ["common", "elvish", "dwarvish"],
+    "skills": ["arcana", "history", "investigation", "medicine", "insight"],
     "spells": [
         {"name": "fire-bolt", "class": "wizard"},
         {"name": "light", "class": "wizard"},
         {"name": "mage-hand", "class": "wizard"},
         {"name": "magic-missile", "class": "wizard", "prepared": True},
         {"name": "shield", "class": "wizard", "prepared": True},
-        {"name": "sleep", "class": "wizard", "prepared": True},
         {"name": "detect-magic", "class": "wizard", "prepared": True},
         {"name": "misty-step", "class": "wizard", "prepared": True},
+        {"name": "sleep", "class": "wizard", "prepared": True},
+        {"name": "burning-hands", "class": "wizard", "prepared": False},
     ],
     "inventory": [
         {"item": "quarterstaff", "equipped": True},
-        {"item": "dagger", "quantity": 2},
+        {"item": "spellbook"},
         {"item": "backpack"},
-        {"item": "spellbook", "container": "backpack"},
+        {"item": "dagger", "container": "backpack"},
+        {"item": "rations", "quantity": 3, "container": "backpack"},
     ],
-    "currency": {"gp": 15, "sp": 4},
+    "currency": {"gp": 20, "sp": 5},
 }
 
 # 2014 rules: a level-3 hill dwarf fighter (Champion), Acolyte background, standard array.
@@ -50,7 +52,7 @@ EXAMPLE_2014: dict[str, Any] = {
     "background": "acolyte",
     "classes": [{"class": "fighter", "level": 3, "subclass": "champion"}],
     "ability_method": "standard_array",
-    "base_abilities": {"str": 15, "dex": 13, "con": 14, "int": 10, "wis": 12, "cha": 8},
+    "base_abilities": {"str": 15, "dex": 13, "con": 14, "int": 8, "wis": 12, "cha": 10},
     "ability_bonuses": [
         {"ability": "con", "value": 2, "source": "race"},
         {"ability": "wis", "value": 1, "source": "subrace"},
@@ -65,6 +67,8 @@ EXAMPLE_2014: dict[str, Any] = {
         {"item": "shield", "equipped": True},
         {"item": "longsword", "equipped": True},
         {"item": "backpack"},
+        {"item": "rations-1-day", "quantity": 5, "container": "backpack"},
+        {"item": "rope-hempen-50-feet", "container": "backpack"},
     ],
-    "currency": {"gp": 10},
+    "currency": {"gp": 15},
 }

@@ -133,7 +133,7 @@ def test_versions_record_author_reason_and_diff_and_restore(player):
     c = create(player)
     url = f"{URL}/{c['id']}"
     edited = doc(name="Mira Ashborn")
-    edited["inventory"][1]["quantity"] = 3
+    edited["inventory"][4]["quantity"] = 5
     r = player.put(url, json=edited, headers={"If-Match": '"1"'}, params={"reason": "renamed"})
     assert r.status_code == 200
     versions = player.get(f"{url}/versions").json()
@@ -146,7 +146,7 @@ def test_versions_record_author_reason_and_diff_and_restore(player):
         "old": "Mira Quillfeather",
         "new": "Mira Ashborn",
     } in v2["diff"]
-    assert {"path": "inventory.1.quantity", "op": "replace", "old": 2, "new": 3} in v2["diff"]
+    assert {"path": "inventory.4.quantity", "op": "replace", "old": 3, "new": 5} in v2["diff"]
     old = player.get(f"{url}/versions/1").json()
     assert old["document"]["name"] == "Mira Quillfeather"
     assert player.get(f"{url}/versions/9").status_code == 404
