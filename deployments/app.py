@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from deployments.common.replica import DomainReplica
+from deployments.common.services import DEPLOYMENT_SERVICES
 from deployments.gateway.deployment import Gateway
 
 app = Gateway.bind(
-    characters=DomainReplica.options(name="Characters").bind(["characters", "homebrew"]),
-    accounts=DomainReplica.options(name="Accounts").bind(["accounts"]),
+    {
+        name: DomainReplica.options(name=name).bind(list(services))
+        for name, services in DEPLOYMENT_SERVICES.items()
+    }
 )

@@ -18,6 +18,7 @@ from cluster.settings import Settings
 from domain.characters.service import CharacterService
 from domain.errors import Unauthorized
 from domain.homebrew.service import HomebrewService
+from domain.rules.catalog import CatalogService
 from domain.users.schemas import Principal
 from domain.users.service import AccountService
 
@@ -30,6 +31,10 @@ def _characters(session: Session, principal: Principal | None, _: Settings) -> A
 
 def _homebrew(session: Session, principal: Principal | None, _: Settings) -> Any:
     return HomebrewService(session, _require(principal))
+
+
+def _rules(session: Session, principal: Principal | None, _: Settings) -> Any:
+    return CatalogService(HomebrewService(session, _require(principal)).rules)
 
 
 def _accounts(session: Session, _: Principal | None, settings: Settings) -> Any:
@@ -50,7 +55,15 @@ def _require(principal: Principal | None) -> Principal:
 SERVICES: dict[str, Factory] = {
     "characters": _characters,
     "homebrew": _homebrew,
+    "rules": _rules,
     "accounts": _accounts,
+}
+
+
+# Which domain deployment (serve_config.yaml's names) runs which services.
+DEPLOYMENT_SERVICES: dict[str, tuple[str, ...]] = {
+    "Characters": ("characters", "homebrew", "rules"),
+    "Accounts": ("accounts",),
 }
 
 

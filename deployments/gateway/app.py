@@ -13,6 +13,7 @@ from deployments.gateway.characters.api_router import router as characters_route
 from deployments.gateway.deps import backend
 from deployments.gateway.homebrew.api_router import router as homebrew_router
 from deployments.gateway.middleware import RequestContext
+from deployments.gateway.rules.api_router import router as rules_router
 from domain.errors import Unavailable
 
 
@@ -37,6 +38,7 @@ def build_app(settings: Settings, *, behind_serve_proxy: bool = False) -> FastAP
     app.include_router(accounts_router)
     app.include_router(characters_router)
     app.include_router(homebrew_router)
+    app.include_router(rules_router)
 
     @app.get("/healthz", tags=["health"])
     async def healthz() -> dict:

@@ -8,6 +8,7 @@ from ray.serve.handle import DeploymentHandle
 
 from cluster.logs import configure_logging
 from cluster.settings import get_settings
+from deployments.common.services import DEPLOYMENT_SERVICES
 from deployments.gateway.app import build_app
 from deployments.gateway.backend import ServeBackend
 
@@ -15,11 +16,15 @@ from deployments.gateway.backend import ServeBackend
 class GatewayIngress:
     """Kept apart from the Serve wrapper so that Ray pickles it by reference."""
 
-    def __init__(self, characters: DeploymentHandle, accounts: DeploymentHandle):
+    def __init__(self, domains: dict[str, DeploymentHandle]):
         self.settings = get_settings()
         configure_logging(self.settings.log_level)
         self.backend = ServeBackend(
-            {"characters": characters, "homebrew": characters, "accounts": accounts}
+            {
+                service: domains[name]
+                for name, services in DEPLOYMENT_SERVICES.items()
+                for service in services
+            }
         )
 
     def __serve_build_asgi_app__(self) -> FastAPI:

@@ -64,6 +64,9 @@ def test_walkthrough(cluster):
     assert char["derived"]["total_level"] == 3
     url = f"/api/v2/characters/{char['id']}"
 
+    r = cluster.get("/api/v2/rules/2024/classes", params={"q": "wizard"}, headers=auth)
+    assert [c["slug"] for c in r.json()["items"]] == ["wizard"]
+
     r = cluster.get(f"{url}/validation", headers=auth)
     assert r.json()["validation"]["valid"] is True
 
