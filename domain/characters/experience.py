@@ -77,6 +77,12 @@ def _target_class(doc: CharacterDoc, slug: str | None) -> int | None:
 
 
 def _average_hp_gain(doc: CharacterDoc, class_slug: str, rules: Rules) -> int:
-    """The fixed HP per level of the SRD: half the hit die plus one, plus the Con modifier."""
+    """The fixed HP per level of the SRD: half the hit die plus one, plus the Con modifier,
+    plus what the origin adds per level (a hill dwarf's toughness)."""
     con_mod = derive(doc, rules).modifiers["con"]
-    return max(1, rules.classes[class_slug]["hit_die"] // 2 + 1 + con_mod)
+    origin = (
+        rules.races.get(doc.race or doc.species or ""),
+        rules.subraces.get(doc.subrace or doc.subspecies or ""),
+    )
+    per_level = sum(r.get("hp_per_level", 0) for r in origin if r)
+    return max(1, rules.classes[class_slug]["hit_die"] // 2 + 1 + con_mod) + per_level

@@ -247,6 +247,30 @@ def test_xp_award_levels_up(player):
     assert player.get(f"{url}/versions").json()[-1]["reason"].startswith("milestone award")
 
 
+def test_level_up_hit_points_count_the_origin(player):
+    c = create(player, doc("2014"))  # hill dwarf fighter: d10, Con +3, dwarven toughness
+    r = player.post(f"{URL}/{c['id']}/xp", json={"amount": 1800, "reason": "the mine"})
+    assert r.status_code == 201, r.text
+    assert r.json()["character"]["document"]["hit_points"] == 34 + 6 + 3 + 1
+
+
+def test_multiclass_level_up_needs_a_class(player):
+    multi = doc("2014")
+    multi["classes"] = [
+        {"class": "fighter", "level": 2},
+        {"class": "cleric", "level": 1, "subclass": "life"},
+    ]
+    multi["base_abilities"] = {"str": 15, "dex": 10, "con": 14, "int": 8, "wis": 13, "cha": 12}
+    check = player.post(f"{URL}/validate", json=multi).json()["validation"]
+    assert check["valid"], check["errors"]
+    c = create(player, multi)
+    url = f"{URL}/{c['id']}/xp"
+    r = player.post(url, json={"amount": 1800, "reason": "the mine"})
+    assert r.json()["pending_levels"] == 1 and r.json()["award"]["level_after"] == 3
+    r = player.post(url, json={"kind": "milestone", "reason": "x", "level_up_class": "wizard"})
+    assert r.status_code == 422 and r.json()["code"] == "level_up_class_invalid"
+
+
 def test_xp_award_without_enough_xp_keeps_level(player):
     c = create(player)
     r = player.post(f"{URL}/{c['id']}/xp", json={"amount": 100, "reason": "a goblin"})
