@@ -122,7 +122,7 @@ class CharacterService:
     def replace(
         self, character_id: int, doc: CharacterDoc, expected: int | None, reason: str = ""
     ) -> CharacterOut:
-        char = self._load(character_id, expected)
+        char = self._load_for_write(character_id, expected)
         if doc.ruleset != char.ruleset:
             raise InvalidRequest(
                 "A character's ruleset cannot change: create a new character for the other rules.",
@@ -131,7 +131,7 @@ class CharacterService:
         return self._write(char, doc, reason or "edited")
 
     def delete(self, character_id: int, expected: int | None) -> None:
-        char = self._load(character_id, expected)
+        char = self._load_for_write(character_id, expected)
         self.session.delete(char)
         self.session.flush()
 
@@ -153,7 +153,7 @@ class CharacterService:
     def restore(
         self, character_id: int, number: int, expected: int | None, req: RestoreRequest
     ) -> CharacterOut:
-        char = self._load(character_id, expected)
+        char = self._load_for_write(character_id, expected)
         old = self._version(character_id, number)
         doc = CharacterDoc.model_validate(old.document)
         return self._write(char, doc, req.reason or f"restored version {number}", force=True)
@@ -173,7 +173,7 @@ class CharacterService:
     def transition_theme(
         self, character_id: int, req: ThemeTransition, expected: int | None
     ) -> ThemeTransitionOut:
-        char = self._load(character_id, expected)
+        char = self._load_for_write(character_id, expected)
         doc = CharacterDoc.model_validate(char.document)
         if req.counterpart_id is not None:
             self.link(character_id, LinkRequest(counterpart_id=req.counterpart_id))
@@ -298,23 +298,24 @@ class CharacterService:
 
     # --- shared plumbing -----------------------------------------------------------------
 
-    def _load(self, character_id: int, expected: int | bool | None = False) -> Character:
-        """Fetch a character the caller may see; with `expected`, check the If-Match version.
-
-        `expected=False` means "no precondition needed"; `None` means it was required but
-        the client sent none.
-        """
+    def _load(self, character_id: int) -> Character:
+        """Fetch a character the caller may see."""
         char = self.session.get(Character, character_id)
         if char is None:
             raise NotFound(f"There is no character {character_id}.")
         if char.owner_id != self.principal.user_id and not self.principal.is_admin:
             raise Forbidden(f"Character {character_id} belongs to another player.")
+        return char
+
+    def _load_for_write(self, character_id: int, expected: int | None) -> Character:
+        """Fetch a character to change; `expected` is the If-Match version (None: not sent)."""
+        char = self._load(character_id)
         if expected is None:
             raise PreconditionRequired(
                 "Send If-Match with the version you edited (the ETag of GET), "
                 f"currently {char.version}, so that a concurrent edit is not overwritten."
             )
-        if expected is not False and expected != char.version:
+        if expected != char.version:
             raise VersionConflict(
                 f"Character {character_id} is at version {char.version}, not {expected}: "
                 "another edit came first. GET it again, reapply your change, and retry.",
