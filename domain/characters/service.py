@@ -66,19 +66,19 @@ class CharacterService:
         report, derived = self.check(doc)
         return CheckOut(validation=report, derived=derived)
 
-    def _require_valid(self, doc: CharacterDoc, report: ValidationReport, path: str = "") -> None:
+    def _require_valid(self, doc: CharacterDoc, report: ValidationReport) -> None:
         if not report.valid:
             raise InvalidCharacter(
                 f"{doc.name!r} breaks {len(report.errors)} rule(s) of the {doc.ruleset} "
                 "rules; each error says how to fix it.",
-                errors=[{**e.model_dump(), "path": f"{path}{e.path}"} for e in report.errors],
+                errors=[e.model_dump() for e in report.errors],
             )
 
     # --- CRUD ----------------------------------------------------------------------------
 
     def create(self, doc: CharacterDoc) -> CharacterOut:
         report, derived = self.check(doc)
-        self._require_valid(doc, report, "document.")
+        self._require_valid(doc, report)
         char = self._insert(doc)
         return self._out(char, report, derived)
 
@@ -328,7 +328,7 @@ class CharacterService:
         an old version was valid when written, and losing it would be worse)."""
         report, derived = self.check(doc)
         if not force:
-            self._require_valid(doc, report, "document.")
+            self._require_valid(doc, report)
         data = doc.dump()
         changes = diff(char.document, data)
         if not changes:

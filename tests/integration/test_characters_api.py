@@ -53,7 +53,7 @@ def test_invalid_character_is_rejected_with_rule_errors(player):
     body = r.json()
     assert body["code"] == "character_invalid"
     assert any(
-        e["code"] == "level_out_of_range" and e["path"] == "document.classes.0.level"
+        e["code"] == "level_out_of_range" and e["path"] == "classes.0.level"
         for e in body["errors"]
     )
     assert all(e["fix"] for e in body["errors"])
