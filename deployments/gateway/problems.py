@@ -12,6 +12,7 @@ from pydantic import ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from cluster.logs import get_logger, request_id_var
+from domain.characters.schemas import shape_errors
 from domain.errors import DomainError
 
 log = get_logger("gateway")
@@ -91,10 +92,7 @@ async def _validation_error(_: Request, exc: RequestValidationError) -> JSONResp
 
 async def _model_error(_: Request, exc: ValidationError) -> JSONResponse:
     # A document parsed inside a service (a stored version, a homebrew entry) failed.
-    out = [
-        {"path": ".".join(map(str, e["loc"])), "code": e["type"], "message": e["msg"]}
-        for e in exc.errors(include_url=False, include_input=False)
-    ]
+    out = shape_errors(exc)
     return problem(422, "validation_error", f"{len(out)} invalid field(s).", errors=out)
 
 

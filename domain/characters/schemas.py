@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 
 Ruleset = Literal["2014", "2024"]
 AbilityMethod = Literal["point_buy", "standard_array", "rolled", "manual"]
@@ -102,6 +102,14 @@ class CharacterDoc(Strict):
     def dump(self) -> dict:
         """The JSON form that is stored and returned (aliases, e.g. `class`)."""
         return self.model_dump(mode="json", by_alias=True)
+
+
+def shape_errors(exc: ValidationError) -> list[dict]:
+    """Pydantic's errors as the API reports them: dotted path, code, message."""
+    return [
+        {"path": ".".join(map(str, e["loc"])), "code": e["type"], "message": e["msg"]}
+        for e in exc.errors(include_url=False, include_input=False)
+    ]
 
 
 class Issue(BaseModel):

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from domain.characters import experience
 from domain.characters.diff import diff
+from domain.characters.merge_patch import merge_patch
 from domain.characters.messages import (
     BulkItem,
     BulkOut,
@@ -34,7 +35,7 @@ from domain.characters.messages import (
     XpAwardResult,
 )
 from domain.characters.models import Character, CharacterLink, CharacterVersion, XpAward
-from domain.characters.schemas import CharacterDoc, Derived, ValidationReport
+from domain.characters.schemas import CharacterDoc, Derived, ValidationReport, shape_errors
 from domain.db import utcnow
 from domain.errors import (
     Forbidden,
@@ -129,6 +130,21 @@ class CharacterService:
                 code="ruleset_immutable",
             )
         return self._write(char, doc, reason or "edited")
+
+    def patch(
+        self, character_id: int, patch: dict[str, Any], expected: int | None, reason: str = ""
+    ) -> CharacterOut:
+        """Apply a JSON Merge Patch to the stored document."""
+        char = self._load_for_write(character_id, expected)
+        try:
+            doc = CharacterDoc.model_validate(merge_patch(char.document, patch))
+        except ValidationError as exc:
+            raise InvalidRequest(
+                "The patched document is not a valid character; see errors for each path.",
+                errors=shape_errors(exc),
+                code="validation_error",
+            ) from None
+        return self.replace(character_id, doc, expected, reason or "patched")
 
     def delete(self, character_id: int, expected: int | None) -> None:
         char = self._load_for_write(character_id, expected)
@@ -288,11 +304,7 @@ class CharacterService:
         try:
             doc = CharacterDoc.model_validate(item)
         except ValidationError as exc:
-            errors = [
-                {"path": ".".join(map(str, e["loc"])), "code": e["type"], "message": e["msg"]}
-                for e in exc.errors(include_url=False, include_input=False)
-            ]
-            return BulkItem(index=index, ok=False, errors=errors), None
+            return BulkItem(index=index, ok=False, errors=shape_errors(exc)), None
         report, _ = self.check(doc)
         return BulkItem(index=index, ok=report.valid, validation=report), doc
 

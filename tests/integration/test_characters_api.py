@@ -53,8 +53,7 @@ def test_invalid_character_is_rejected_with_rule_errors(player):
     body = r.json()
     assert body["code"] == "character_invalid"
     assert any(
-        e["code"] == "level_out_of_range" and e["path"] == "classes.0.level"
-        for e in body["errors"]
+        e["code"] == "level_out_of_range" and e["path"] == "classes.0.level" for e in body["errors"]
     )
     assert all(e["fix"] for e in body["errors"])
     assert player.get(URL).json()["total"] == 0  # nothing half-written
@@ -334,3 +333,38 @@ def test_racing_writers_one_wins_nothing_lost(player):
     versions = player.get(f"{url}/versions").json()
     assert [v["number"] for v in versions] == [1, 2]
     assert player.get(url).json()["document"]["name"] == versions[1]["diff"][0]["new"]
+
+
+def test_patch_merges_and_versions(player):
+    c = create(player)
+    url = f"{URL}/{c['id']}"
+    patch = {"name": "Mira the Bold", "currency": {"gp": 99}, "hit_points": None}
+    r = player.request(
+        "PATCH",
+        url,
+        json=patch,
+        params={"reason": "loot"},
+        headers={"If-Match": '"1"', "content-type": "application/merge-patch+json"},
+    )
+    assert r.status_code == 200, r.text
+    out = r.json()
+    assert out["version"] == 2 and r.headers["ETag"] == '"2"'
+    assert out["document"]["name"] == "Mira the Bold"
+    assert out["document"]["currency"] == {**c["document"]["currency"], "gp": 99}
+    assert out["document"]["hit_points"] is None
+    assert out["document"]["spells"] == c["document"]["spells"]
+    assert player.get(f"{url}/versions/2").json()["reason"] == "loot"
+
+
+def test_patch_errors(player):
+    c = create(player)
+    url = f"{URL}/{c['id']}"
+    assert player.request("PATCH", url, json={"name": "x"}).status_code == 428
+    r = player.request("PATCH", url, json={"xp": "lots"}, headers={"If-Match": '"1"'})
+    assert r.status_code == 422 and r.json()["code"] == "validation_error"
+    assert r.json()["errors"][0]["path"] == "xp"
+    r = player.request("PATCH", url, json={"xp": 0}, headers={"If-Match": '"1"'})
+    assert r.status_code == 422 and r.json()["code"] == "character_invalid"
+    r = player.request("PATCH", url, json={"ruleset": "2014"}, headers={"If-Match": '"1"'})
+    assert r.status_code == 422
+    assert player.get(url).json()["version"] == 1

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, Path, Query, Request, Response
 
@@ -130,6 +130,36 @@ async def replace_character(
         "replace",
         character_id=character_id,
         doc=doc,
+        expected=expected,
+        reason=reason,
+    )
+    return _with_etag(response, out)
+
+
+@router.patch("/{character_id}")
+async def patch_character(
+    character_id: CharacterId,
+    patch: Annotated[
+        dict[str, Any],
+        Body(
+            description="A JSON Merge Patch (RFC 7396) of the document: objects merge, null "
+            "removes, lists replace. Send as application/merge-patch+json or application/json.",
+            openapi_examples={"rename": {"value": {"name": "Mira the Bold"}}},
+        ),
+    ],
+    expected: IfMatch,
+    principal: CurrentPrincipal,
+    request: Request,
+    response: Response,
+    reason: Annotated[str, Query(max_length=500)] = "",
+) -> CharacterOut:
+    """Change part of the document. Needs `If-Match: "<version>"`; a stale version gets 409."""
+    out = await _call(
+        request,
+        principal,
+        "patch",
+        character_id=character_id,
+        patch=patch,
         expected=expected,
         reason=reason,
     )
