@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 import signal
+import socket
 import sys
 import time
 from pathlib import Path
@@ -67,6 +68,7 @@ def _run(config: Path) -> int:
 
     _prepare()
     settings = get_settings()
+    _require_free_port(settings.host, settings.port)
     migrate.upgrade(settings.resolved_database_url)
     print(f"database ready: {_safe(settings.resolved_database_url)}", flush=True)
     print("starting Ray and Serve (about a minute on 2 cores)...", flush=True)
@@ -113,6 +115,17 @@ def _serve_local(port: int | None) -> int:
     app.state.backend = LocalBackend(Database(settings.resolved_database_url), settings)
     uvicorn.run(app, host=settings.host, port=port or settings.port, access_log=False)
     return 0
+
+
+def _require_free_port(host: str, port: int) -> None:
+    with socket.socket() as sock:
+        try:
+            sock.bind((host, port))
+        except OSError:
+            sys.exit(
+                f"{host}:{port} is in use: stop the server holding it (another `make run`?) "
+                "or set LOREKEEPER_PORT to a free port."
+            )
 
 
 def _safe(url: str) -> str:

@@ -1,0 +1,34 @@
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+
+
+def lorekeeper(*args: str, data_dir, **env: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "lorekeeper.cli", *args],
+        env={**os.environ, "LOREKEEPER_DATA_DIR": str(data_dir), **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_cli_db_upgrade(tmp_path):
+    run = lorekeeper("db", "upgrade", data_dir=tmp_path)
+    assert run.returncode == 0, run.stderr
+    assert (tmp_path / "lorekeeper.db").exists()
+    run = lorekeeper("db", "current", data_dir=tmp_path)
+    assert "0001" in run.stdout + run.stderr
+
+
+def test_run_refuses_a_taken_port(tmp_path):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        run = lorekeeper("run", data_dir=tmp_path, LOREKEEPER_PORT=str(port))
+    assert run.returncode == 1
+    assert f"127.0.0.1:{port} is in use" in run.stderr
