@@ -14,14 +14,16 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from cluster.database import Database
+from cluster.logs import get_logger
 from cluster.settings import Settings
 from domain.characters.service import CharacterService
-from domain.errors import Unauthorized
+from domain.errors import Unauthorized, Unavailable
 from domain.homebrew.service import HomebrewService
 from domain.rules.catalog import CatalogService
 from domain.users.schemas import Principal
 from domain.users.service import AccountService
 
+log = get_logger("services")
 Factory = Callable[[Session, Principal | None, Settings], Any]
 
 
@@ -88,7 +90,12 @@ def invoke(
                 return getattr(svc, method)(**kwargs)
         except OperationalError as exc:
             if attempt == _SQLITE_RETRIES or not db.is_sqlite_lock(exc):
-                raise
+                log.error("database error", exc_info=exc)
+                raise Unavailable(
+                    "The database is not answering; retry shortly. If it persists, check "
+                    "that it runs and LOREKEEPER_DATABASE_URL points at it.",
+                    code="database_unavailable",
+                ) from None
     raise AssertionError("unreachable")
 
 

@@ -118,6 +118,9 @@ def test_readiness_fails_without_database(settings):
     )
     with TestClient(app) as c:
         _problem(c.get("/readyz"), 503, "not_ready")
+        login = {"username": "someone", "password": "a long password"}
+        body = _problem(c.post("/api/v2/auth/login", json=login), 503, "database_unavailable")
+        assert "nobody" not in body["detail"]  # no connection details leak
 
 
 def test_absurd_ids(player):
