@@ -61,5 +61,3 @@ CONTAINERS_WITHOUT_WEIGHT_LIMIT: Final[frozenset[str]] = frozenset({
 EXTRADIMENSIONAL: Final[frozenset[str]] = frozenset(
     {"bag-of-holding", "handy-haversack", "portable-hole"}
 )
-
-ARMOR_CATEGORIES: Final[tuple[str, ...]] = ("light", "medium", "heavy", "shield")
