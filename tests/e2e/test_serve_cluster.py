@@ -84,6 +84,40 @@ def test_walkthrough(cluster):
     assert r.json()["version"] == 3 and r.json()["document"]["theme"] is None
 
 
+def test_more_endpoints_through_serve(cluster):
+    creds = {"username": "game-master", "password": "a long password", "role": "dm"}
+    cluster.post("/api/v2/auth/register", json=creds)
+    del creds["role"]
+    token = cluster.post("/api/v2/auth/login", json=creds).json()["access_token"]
+    auth = {"Authorization": f"Bearer {token}"}
+
+    r = cluster.post(
+        "/api/v2/characters/bulk/create",
+        json={"characters": [EXAMPLE_2024] * 20},
+        headers=auth,
+    )
+    assert r.status_code == 201 and r.json()["created"] == 20
+    first = r.json()["items"][0]["id"]
+    r = cluster.patch(
+        f"/api/v2/characters/{first}",
+        json={"name": "Patched"},
+        headers={**auth, "If-Match": '"1"'},
+    )
+    assert r.status_code == 200 and r.json()["document"]["name"] == "Patched"
+    r = cluster.post(
+        f"/api/v2/characters/{first}/xp", json={"amount": 1800, "reason": "e2e"}, headers=auth
+    )
+    assert r.status_code == 201 and r.json()["award"]["level_after"] == 4
+    r = cluster.post(
+        "/api/v2/homebrew/2024",
+        json={"kind": "item", "slug": "e2e-charm", "name": "Charm", "weight": 0},
+        headers=auth,
+    )
+    assert r.status_code == 201, r.text
+    r = cluster.get("/api/v2/rules/2024/items", params={"q": "e2e-charm"}, headers=auth)
+    assert r.json()["items"][0]["homebrew"] is True
+
+
 def test_errors_cross_replicas_as_problems(cluster):
     r = cluster.get("/api/v2/characters/1")
     assert r.status_code == 401
