@@ -37,7 +37,6 @@ def _pools(choices: Iterable[dict | None]) -> list[Pool]:
 
 
 def check_languages(c: Context) -> None:
-    doc, rules = c.doc, c.rules
     fixed: set[str] = set()
     pools: list[Pool] = []
     for rec in origin_records(c):
@@ -45,39 +44,17 @@ def check_languages(c: Context) -> None:
         pools += _pools(rec.get("language_choices", ()))
     for _, _, _, rec in c.classes:
         fixed.update(rec.get("languages", ()))
-    if rules.ruleset == "2024":
+    if c.rules.ruleset == "2024":
         fixed.add("common")  # 2024: Common plus two standard languages
-        pools.append((2, rules.standard_languages))
-    known: list[str] = []
-    for i, lang in enumerate(doc.languages):
-        if lang not in rules.languages:
-            c.err("unknown_reference", f"languages.{i}", f"There is no language {lang!r}.",
-                  f"Choose from: {names(rules.languages)}.")
-        elif lang in known:
-            c.err("language_count_invalid", f"languages.{i}", f"{lang} is listed twice.",
-                  "List each language once.")
-        else:
-            known.append(lang)
-    missing = fixed - set(known)
-    if missing:
-        c.err("language_count_invalid", "languages",
-              f"Missing languages the character's origin and classes grant: {names(missing)}.",
-              f"Add {names(missing)}.")
-    extras = [lang for lang in known if lang not in fixed]
-    need = sum(n for n, _ in pools)
-    if len(extras) != need:
-        c.err("language_count_invalid", "languages",
-              f"{len(extras)} chosen languages beyond the fixed ones; the origin allows {need}.",
-              f"Choose exactly {need} languages besides {names(fixed)}.")
-    elif not _match(extras, pools):
-        c.err("language_count_invalid", "languages",
-              f"The chosen languages {names(extras)} are not all ones the origin lets you "
-              "choose.", "Pick the extra languages from the origin's options "
-              "(2024: standard languages).")
+        pools.append((2, c.rules.standard_languages))
+    _check_picks(
+        c, "languages", "language", "language_count_invalid", c.rules.languages, fixed, pools,
+        granted_by="the character's origin and classes",
+        hint="Pick the extra languages from the origin's options (2024: standard languages).",
+    )
 
 
 def check_skills(c: Context) -> None:
-    doc, rules = c.doc, c.rules
     fixed: list[str] = []
     pools: list[Pool] = []
     for rec in origin_records(c):
@@ -90,29 +67,47 @@ def check_skills(c: Context) -> None:
     overlap = len(fixed) - len(set(fixed))
     if overlap:
         pools.append((overlap, None))
-    fixed_set = set(fixed)
+    _check_picks(
+        c, "skills", "skill", "skill_choice_invalid", c.rules.skills, set(fixed), pools,
+        granted_by="the background and origin",
+        hint="Pick class skills from the first class's list.",
+    )
+
+
+def _check_picks(
+    c: Context,
+    field: str,
+    noun: str,
+    code: str,
+    table: Iterable[str],
+    fixed: set[str],
+    pools: list[Pool],
+    *,
+    granted_by: str,
+    hint: str,
+) -> None:
+    """The document's `field` must hold every fixed grant plus exactly the choices the pools
+    allow, each known to the rules and listed once."""
     known: list[str] = []
-    for i, s in enumerate(doc.skills):
-        if s not in rules.skills:
-            c.err("unknown_reference", f"skills.{i}", f"There is no skill {s!r}.",
-                  f"Choose from: {names(rules.skills)}.")
-        elif s in known:
-            c.err("skill_choice_invalid", f"skills.{i}", f"{s} is listed twice.",
-                  "List each skill once.")
+    for i, slug in enumerate(getattr(c.doc, field)):
+        if slug not in table:
+            c.err("unknown_reference", f"{field}.{i}", f"There is no {noun} {slug!r}.",
+                  f"Choose from: {names(table)}.")
+        elif slug in known:
+            c.err(code, f"{field}.{i}", f"{slug} is listed twice.", f"List each {noun} once.")
         else:
-            known.append(s)
-    missing = fixed_set - set(known)
+            known.append(slug)
+    missing = fixed - set(known)
     if missing:
-        c.err("skill_choice_invalid", "skills",
-              f"Missing skills the background and origin grant: {names(missing)}.",
+        c.err(code, field, f"Missing {field} {granted_by} grant: {names(missing)}.",
               f"Add {names(missing)}.")
-    extras = [s for s in known if s not in fixed_set]
+    extras = [slug for slug in known if slug not in fixed]
     need = sum(n for n, _ in pools)
     if len(extras) != need:
-        c.err("skill_choice_invalid", "skills",
-              f"{len(extras)} chosen skills beyond the granted ones; the class and origin "
-              f"allow {need}.", f"Choose exactly {need} skills besides {names(fixed_set)}.")
+        c.err(code, field,
+              f"{len(extras)} chosen {field} beyond the granted ones; {need} may be chosen.",
+              f"Choose exactly {need} {field} besides {names(fixed)}.")
     elif not _match(extras, pools):
-        c.err("skill_choice_invalid", "skills",
-              f"The chosen skills {names(extras)} are not all on the class's (or origin's) "
-              "skill lists.", "Pick class skills from the first class's list.")
+        c.err(code, field,
+              f"The chosen {field} {names(extras)} are not all on the lists they may be chosen "
+              "from.", hint)
