@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import ColumnElement, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from domain.characters import experience
@@ -49,6 +49,14 @@ from domain.homebrew.service import HomebrewService
 from domain.rules import derive, validate
 from domain.rules.themes import apply_transition, check_transition
 from domain.users.schemas import Principal
+
+
+def _links_of(character_id: int) -> ColumnElement[bool]:
+    """Links in which the character takes either side."""
+    return or_(
+        CharacterLink.character_id == character_id,
+        CharacterLink.counterpart_id == character_id,
+    )
 
 
 class CharacterService:
@@ -230,19 +238,13 @@ class CharacterService:
     def links(self, character_id: int) -> list[LinkOut]:
         self._load(character_id)
         rows = self.session.scalars(
-            select(CharacterLink)
-            .where(
-                or_(
-                    CharacterLink.character_id == character_id,
-                    CharacterLink.counterpart_id == character_id,
-                )
-            )
-            .order_by(CharacterLink.id)
+            select(CharacterLink).where(_links_of(character_id)).order_by(CharacterLink.id)
         )
         return [LinkOut.model_validate(r, from_attributes=True) for r in rows]
 
     def _has_link(self, character_id: int) -> bool:
-        return bool(self.links(character_id))
+        exists = select(CharacterLink.id).where(_links_of(character_id)).exists()
+        return bool(self.session.scalar(select(exists)))
 
     # --- experience ----------------------------------------------------------------------
 

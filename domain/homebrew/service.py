@@ -22,6 +22,8 @@ class HomebrewService:
     def __init__(self, session: Session, principal: Principal | None = None):
         self.session = session
         self.principal = principal
+        # Per transaction: a bulk call checks up to 1,000 documents with one homebrew query.
+        self._rules: dict[str, Rules] = {}
 
     def register(self, ruleset: Ruleset, entry: dict[str, Any]) -> dict[str, Any]:
         if self.principal is None or self.principal.role not in ("admin", "dm"):
@@ -46,6 +48,7 @@ class HomebrewService:
                 f"Homebrew {parsed.slug!r} already exists in the {ruleset} rules.",
                 code="homebrew_conflict",
             ) from None
+        self._rules.pop(ruleset, None)  # the memo predates this entry
         return self._out(row)
 
     def list(self, ruleset: Ruleset) -> list[dict[str, Any]]:
@@ -58,6 +61,11 @@ class HomebrewService:
 
     def rules(self, ruleset: str) -> Rules:
         """The ruleset's tables with every registered homebrew entry added."""
+        if ruleset not in self._rules:
+            self._rules[ruleset] = self._load_rules(ruleset)
+        return self._rules[ruleset]
+
+    def _load_rules(self, ruleset: str) -> Rules:
         if ruleset not in ("2014", "2024"):
             raise InvalidRequest(f"Unknown ruleset {ruleset!r}: use '2014' or '2024'.")
         count, last_id, last_at = self.session.execute(
