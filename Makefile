@@ -30,6 +30,7 @@ serve-local: install  ## the same gateway + domain code under bare uvicorn (no R
 
 test: install
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports
 	$(BIN)/python -m pytest -q -ra
 
 test-fast: install  ## everything but the end-to-end Serve tests
@@ -37,6 +38,7 @@ test-fast: install  ## everything but the end-to-end Serve tests
 
 lint: install
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports
 
 format: install
 	$(BIN)/ruff format .

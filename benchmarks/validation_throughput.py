@@ -13,8 +13,8 @@ import time
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 
-from domain.characters.schemas import CharacterDoc
 from domain.rules import derive, load_rules, validate
+from domain.sheet import CharacterDoc
 
 CHARACTER = {
     "name": "Bench", "ruleset": "2024", "species": "elf", "subspecies": "elven-lineage-high-elf",

@@ -8,10 +8,13 @@ from pathlib import Path
 
 import yaml
 
+from cluster import ingress
 from cluster.settings import Settings
 
 # Set before Ray starts so that every worker inherits them.
 LEAN_ENV = {
+    # Serve's proxy and direct-ingress servers wrap every app with these (safe request ids).
+    "RAY_SERVE_HTTP_PROXY_CALLBACK_IMPORT_PATH": "cluster.request_ids:middlewares",
     "RAY_USAGE_STATS_ENABLED": "0",
     "OMP_WAIT_POLICY": "PASSIVE",  # PyTorch on 2 vCPUs is 10-30x slower with busy-waiting OpenMP
     "OMP_NUM_THREADS": "1",
@@ -19,28 +22,38 @@ LEAN_ENV = {
     "RAY_SERVE_ENABLE_TASK_EVENTS": "0",
     # Serve's own low-overhead profile (user code on the replica's loop, gRPC between
     # replicas, buffered request logs): ~20% lower latency here, see benchmarks/README.md.
+    # Its direct ingress follows LOREKEEPER_INGRESS: see cluster/ingress.py (ray_env).
     "RAY_SERVE_THROUGHPUT_OPTIMIZED": "1",
-    # ...but not its direct ingress: with it, Serve's controller hangs 30 s on shutdown.
-    "RAY_SERVE_ENABLE_DIRECT_INGRESS": "0",
 }
 
 
 def start_ray(settings: Settings) -> None:
-    import ray
+    """Joins LOREKEEPER_RAY_ADDRESS, or starts a head on this machine, on loopback only.
 
-    os.environ.update({k: v for k, v in LEAN_ENV.items() if k not in os.environ})
-    if settings.ray_address:
+    Environment variables already set win over LEAN_ENV and ingress.ray_env(). Joining a
+    running cluster, its workers keep the environment they were started with (the ingress
+    among it): set the same variables where `ray start` runs."""
+    local_head = not settings.ray_address
+    env = {**LEAN_ENV, **ingress.ray_env(settings.ingress, local_head=local_head)}
+    os.environ.update({k: v for k, v in env.items() if k not in os.environ})
+    import ray  # after the environment: Ray and Serve read some of it at import
+
+    if not local_head:
         ray.init(address=settings.ray_address, namespace="serve")
         return
+    ingress.check_patches(settings.ingress)
+    ingress.keep_ray_on_loopback()
     temp_dir = (settings.data_dir / "ray").resolve()
     temp_dir.mkdir(parents=True, exist_ok=True)
-    # A local head: GCS on a free port (6379 is Redis's), bound to 127.0.0.1, no dashboard
-    # (~950 MB RSS) unless asked for.
+    # A local head: GCS on a free port (6379 is Redis's), every listener on 127.0.0.1 (see
+    # cluster/ingress.py), no dashboard (~950 MB RSS) unless asked for.
     ray.init(
         namespace="serve",
         include_dashboard=settings.ray_dashboard,
         _node_ip_address="127.0.0.1",
         _temp_dir=str(temp_dir),
+        # Every worker imports this module first: it patches what Ray has no option for.
+        _system_config={"preload_python_modules": [ingress.WORKER_MODULE]},
         logging_level="WARNING",
         log_to_driver=True,
     )

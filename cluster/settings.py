@@ -8,9 +8,10 @@ import time
 from datetime import timedelta
 from functools import cached_property, lru_cache
 from pathlib import Path
+from typing import Annotated, Any, Literal
 
-from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, IPvAnyNetwork, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 
 class Settings(BaseSettings):
@@ -21,9 +22,14 @@ class Settings(BaseSettings):
     database_url: str | None = None
     # Unset: the in-process equivalents (cache, rate limits, locks) are used.
     redis_url: str | None = None
-    # Per username and client address; register is limited per client address.
+    # Login: per username (from any address, so spraying one account is capped too) and per
+    # client address (across usernames). Register: per client address.
     login_attempts_per_minute: int = Field(10, ge=1, le=10_000)
+    login_attempts_per_address_per_minute: int = Field(30, ge=1, le=10_000)
     registrations_per_minute: int = Field(20, ge=1, le=10_000)
+    # Proxies whose X-Forwarded-For is believed (IPs or CIDRs, comma-separated). Empty: the
+    # client address is the TCP peer's, whatever the header says.
+    trusted_proxies: Annotated[list[IPvAnyNetwork], NoDecode] = []
     host: str = "127.0.0.1"
     port: int = 8000
     # Unset: read or create a random secret in data_dir/jwt-secret, so tokens survive restarts.
@@ -35,6 +41,16 @@ class Settings(BaseSettings):
     # Ray: "auto"/an address joins a running cluster; unset starts one on this machine.
     ray_address: str | None = None
     ray_dashboard: bool = False
+    # Serve's HTTP ingress: HAProxy in front of the replicas, or Serve's Python proxy (the
+    # fallback, ~8 ms slower per request). See README, The cluster; cluster/ingress.py.
+    ingress: Literal["haproxy", "proxy"] = "haproxy"
+
+    @field_validator("trusted_proxies", mode="before")
+    @classmethod
+    def _split_proxies(cls, value: Any) -> Any:
+        if isinstance(value, str):  # "10.0.0.0/8, ::1" rather than JSON
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
 
     @cached_property
     def resolved_database_url(self) -> str:

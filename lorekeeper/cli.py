@@ -1,4 +1,4 @@
-"""`lorekeeper`: database migrations and running the cluster on this machine."""
+"""`lorekeeper`: database migrations, accounts, and running the cluster on this machine."""
 
 from __future__ import annotations
 
@@ -25,15 +25,29 @@ def main(argv: list[str] | None = None) -> int:
     down.add_argument("revision")
     db_sub.add_parser("current", help="show the database's revision")
 
+    users = sub.add_parser("users", help="accounts")
+    users_sub = users.add_subparsers(dest="users_command", required=True)
+    admin = users_sub.add_parser(
+        "create-admin", help="create an admin account, or make an existing account admin"
+    )
+    admin.add_argument("--username", required=True)
+    admin.add_argument(
+        "--password-stdin",
+        action="store_true",
+        help="read a new account's password from stdin (default: prompt for it)",
+    )
+
     run = sub.add_parser("run", help="migrate, start Ray and Serve, serve HTTP until Ctrl-C")
     run.add_argument("--config", type=Path, default=Path("serve_config.yaml"))
 
-    local = sub.add_parser("serve-local", help="the gateway and domain code under bare uvicorn")
+    local = sub.add_parser("serve-local", help="every application in one process, bare uvicorn")
     local.add_argument("--port", type=int, default=None)
 
     args = parser.parse_args(argv)
     if args.command == "db":
         return _db(args)
+    if args.command == "users":
+        return _create_admin(args.username, args.password_stdin)
     if args.command == "run":
         return _run(args.config)
     return _serve_local(args.port)
@@ -53,6 +67,34 @@ def _db(args: argparse.Namespace) -> int:
     return 0
 
 
+def _create_admin(username: str, password_stdin: bool) -> int:
+    from pydantic import ValidationError
+
+    from cluster.database import Database
+    from domain.users.bootstrap import create_or_promote_admin
+
+    def ask_password() -> str:  # only for a new account: a promotion keeps the password
+        if password_stdin:
+            return sys.stdin.readline().rstrip("\r\n")
+        import getpass
+
+        password = getpass.getpass(f"password for {username}: ")
+        if password != getpass.getpass("again: "):
+            sys.exit("the passwords differ: nothing changed")
+        return password
+
+    db = Database(get_settings().resolved_database_url)
+    try:
+        with db.session() as session:
+            user, created = create_or_promote_admin(session, username, ask_password)
+    except ValidationError as exc:
+        sys.exit(f"not changed: {'; '.join(e['msg'] for e in exc.errors())}")
+    finally:
+        db.dispose()
+    print(f"{'created' if created else 'promoted'} admin {user.username} (id {user.id})")
+    return 0
+
+
 def _prepare() -> None:
     """Settings every process must share, fixed before any worker starts."""
     settings = get_settings()
@@ -65,9 +107,14 @@ def _prepare() -> None:
 def _run(config: Path) -> int:
     from cluster import migrate
     from cluster.ray_runtime import deploy_config, start_ray
+    from deployments.apps import ConfigError, load_specs
 
     _prepare()
     settings = get_settings()
+    try:  # a wrong serve_config.yaml fails here, in seconds, not after Ray has started
+        load_specs(config)
+    except ConfigError as exc:
+        sys.exit(str(exc))
     _require_free_port(settings.host, settings.port)
     migrate.upgrade(settings.resolved_database_url)
     print(f"database ready: {_safe(settings.resolved_database_url)}", flush=True)
@@ -98,21 +145,19 @@ def _run(config: Path) -> int:
 
 
 def _serve_local(port: int | None) -> int:
-    """The same gateway and domain code in one process, for comparison and debugging."""
+    """Every application of serve_config.yaml in one process, for comparison and debugging."""
     import uvicorn
 
     from cluster import migrate
     from cluster.database import Database
     from cluster.logs import configure_logging
-    from deployments.gateway.app import build_app
-    from deployments.gateway.backend import LocalBackend
+    from deployments.apps import compose_local
 
     _prepare()
     settings = get_settings()
     migrate.upgrade(settings.resolved_database_url)
     configure_logging(settings.log_level)
-    app = build_app(settings)
-    app.state.backend = LocalBackend(Database(settings.resolved_database_url), settings)
+    app, _ = compose_local(settings, Database(settings.resolved_database_url))
     uvicorn.run(app, host=settings.host, port=port or settings.port, access_log=False)
     return 0
 

@@ -13,8 +13,7 @@ from starlette.testclient import TestClient
 from cluster import migrate
 from cluster.database import Database
 from cluster.settings import Settings
-from deployments.gateway.app import build_app
-from deployments.gateway.backend import LocalBackend
+from deployments.apps import compose_local
 from domain.models_registry import metadata
 from tests.support import Api, signup
 
@@ -61,9 +60,8 @@ def settings(db: Database, tmp_path: Path) -> Settings:
 
 @pytest.fixture
 def client(db: Database, settings: Settings) -> Iterator[TestClient]:
-    """The gateway app over the in-process backend (Serve itself is tested in tests/e2e)."""
-    app = build_app(settings)
-    app.state.backend = LocalBackend(db, settings)
+    """Every application of serve_config.yaml in process (Serve itself: tests/e2e)."""
+    app, _ = compose_local(settings, db)
     with TestClient(app, raise_server_exceptions=False) as c:
         yield c
 
@@ -85,4 +83,4 @@ def other_player(client: TestClient, admin: Api) -> Api:
 
 @pytest.fixture
 def dm(client: TestClient, admin: Api) -> Api:
-    return signup(client, "dungeon-master", role="dm")
+    return signup(client, "dungeon-master", granted_by=admin, role="dm")

@@ -31,13 +31,16 @@ class Api:
         return self.request("DELETE", url, **kw)
 
 
-def signup(client: TestClient, username: str, role: str = "player") -> Api:
+def signup(client: TestClient, username: str, granted_by: Api | None = None, role: str = "") -> Api:
+    """Register and log in; with `granted_by` (an admin), take `role` from them first."""
     password = "correct horse battery"
-    r = client.post(
-        "/api/v2/auth/register", json={"username": username, "password": password, "role": role}
-    )
+    r = client.post("/api/v2/auth/register", json={"username": username, "password": password})
     assert r.status_code == 201, r.text
     user = r.json()
+    if granted_by is not None and role:
+        r = granted_by.put(f"/api/v2/auth/users/{user['id']}/role", json={"role": role})
+        assert r.status_code == 200, r.text
+        user = r.json()
     r = client.post("/api/v2/auth/login", json={"username": username, "password": password})
     assert r.status_code == 200, r.text
     return Api(client, r.json()["access_token"], user["id"], user["role"])

@@ -5,10 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from domain.characters.messages import XpAwardRequest
-from domain.characters.schemas import CharacterDoc
 from domain.errors import InvalidRequest
 from domain.rules import Rules, derive
 from domain.rules.constants import XP_THRESHOLDS
+from domain.sheet import CharacterDoc
 
 MAX_LEVEL = 20
 

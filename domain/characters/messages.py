@@ -7,9 +7,10 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from domain.characters.schemas import Derived, Slug, ValidationReport
+from domain.sheet import Derived, Slug, ValidationReport
 
-Reason = Annotated[str, StringConstraints(max_length=500, strip_whitespace=True)]
+REASON_MAX = 500  # the reason columns are String(500)
+Reason = Annotated[str, StringConstraints(max_length=REASON_MAX, strip_whitespace=True)]
 MAX_BULK = 1000
 MAX_ID = 2**31 - 1  # ids are 32-bit integers in the database
 Id = Annotated[int, Field(ge=1, le=MAX_ID)]

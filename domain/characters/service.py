@@ -17,6 +17,7 @@ from domain.characters import experience
 from domain.characters.diff import diff
 from domain.characters.merge_patch import merge_patch
 from domain.characters.messages import (
+    REASON_MAX,
     BulkItem,
     BulkOut,
     CharacterOut,
@@ -35,7 +36,6 @@ from domain.characters.messages import (
     XpAwardResult,
 )
 from domain.characters.models import Character, CharacterLink, CharacterVersion, XpAward
-from domain.characters.schemas import CharacterDoc, Derived, ValidationReport, shape_errors
 from domain.db import utcnow
 from domain.errors import (
     Forbidden,
@@ -45,9 +45,12 @@ from domain.errors import (
     PreconditionRequired,
     VersionConflict,
 )
+from domain.homebrew.deleted import flag_deleted
 from domain.homebrew.service import HomebrewService
 from domain.rules import derive, validate
 from domain.rules.themes import apply_transition, check_transition
+from domain.sheet import CharacterDoc, Derived, ValidationReport, shape_errors
+from domain.users.permissions import Permission, has
 from domain.users.schemas import Principal
 
 
@@ -59,6 +62,12 @@ def _links_of(character_id: int) -> ColumnElement[bool]:
     )
 
 
+def _fit(reason: str) -> str:
+    """A version reason cut to its column (composed ones, "theme a -> b: <the user's reason>",
+    can be longer than the user's), with an ellipsis when cut."""
+    return reason if len(reason) <= REASON_MAX else reason[: REASON_MAX - 1] + "…"
+
+
 class CharacterService:
     def __init__(self, session: Session, principal: Principal):
         self.session = session
@@ -68,8 +77,9 @@ class CharacterService:
     # --- checking -------------------------------------------------------------------------
 
     def check(self, doc: CharacterDoc) -> tuple[ValidationReport, Derived]:
-        rules = self.homebrew.rules(doc.ruleset)
-        return validate(doc, rules), derive(doc, rules)
+        homebrew = self.homebrew.homebrew_rules(doc.ruleset)
+        report = flag_deleted(validate(doc, homebrew.rules), doc, homebrew.deleted)
+        return report, derive(doc, homebrew.rules)
 
     def validate_document(self, doc: CharacterDoc) -> CheckOut:
         report, derived = self.check(doc)
@@ -119,7 +129,7 @@ class CharacterService:
 
     def list(self, limit: int = 50, offset: int = 0, ruleset: str | None = None) -> CharacterPage:
         query = select(Character)
-        if not self.principal.is_admin:
+        if not has(self.principal, Permission.CHARACTERS_READ_ANY):
             query = query.where(Character.owner_id == self.principal.user_id)
         if ruleset:
             query = query.where(Character.ruleset == ruleset)
@@ -217,7 +227,7 @@ class CharacterService:
         )
 
     def link(self, character_id: int, req: LinkRequest) -> LinkOut:
-        self._load(character_id)
+        self._load(character_id, write=True)
         if req.counterpart_id == character_id:
             raise InvalidRequest("A character cannot be its own counterpart.", code="bad_link")
         self._load(req.counterpart_id)
@@ -249,7 +259,7 @@ class CharacterService:
     # --- experience ----------------------------------------------------------------------
 
     def award_xp(self, character_id: int, req: XpAwardRequest) -> XpAwardResult:
-        char = self._load(character_id)
+        char = self._load(character_id, write=True)
         doc = CharacterDoc.model_validate(char.document)
         rules = self.homebrew.rules(doc.ruleset)
         change = experience.apply_award(doc, req, rules)
@@ -312,18 +322,20 @@ class CharacterService:
 
     # --- shared plumbing -----------------------------------------------------------------
 
-    def _load(self, character_id: int) -> Character:
-        """Fetch a character the caller may see."""
+    def _load(self, character_id: int, write: bool = False) -> Character:
+        """Fetch a character the caller may see (and, with `write`, change). Another user's
+        character answers exactly like a missing one, so ids reveal nothing."""
         char = self.session.get(Character, character_id)
-        if char is None:
+        mine = char is not None and char.owner_id == self.principal.user_id
+        if char is None or not (mine or has(self.principal, Permission.CHARACTERS_READ_ANY)):
             raise NotFound(f"There is no character {character_id}.")
-        if char.owner_id != self.principal.user_id and not self.principal.is_admin:
-            raise Forbidden(f"Character {character_id} belongs to another player.")
+        if write and not (mine or has(self.principal, Permission.CHARACTERS_WRITE_ANY)):
+            raise Forbidden(f"You may see character {character_id} but not change it.")
         return char
 
     def _load_for_write(self, character_id: int, expected: int | None) -> Character:
         """Fetch a character to change; `expected` is the If-Match version (None: not sent)."""
-        char = self._load(character_id)
+        char = self._load(character_id, write=True)
         if expected is None:
             raise PreconditionRequired(
                 "Send If-Match with the version you edited (the ETag of GET), "
@@ -366,7 +378,7 @@ class CharacterService:
                 number=number,
                 document=data,
                 author_id=self.principal.user_id,
-                reason=reason,
+                reason=_fit(reason),
                 diff=changes,
                 created_at=now,
             )

@@ -1,109 +1,272 @@
-"""Homebrew content: DMs register classes, species and items; the rules engine uses them."""
+"""Homebrew content: admins register classes, species, items, backgrounds and spells for every
+character (the "global" scope); the rules engine sees them merged into the ruleset's tables.
+
+Entries have an owner (`author_id`) and a scope. DMs hold the campaign permission, which
+becomes usable once campaigns (the "campaign:<id>" scopes) exist.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from pydantic import TypeAdapter
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from domain.characters.schemas import Ruleset
-from domain.errors import Conflict, Forbidden, InvalidRequest
+from domain.db import utcnow
+from domain.errors import Conflict, Forbidden, InvalidRequest, NotFound
+from domain.homebrew.entries import HomebrewEntry
+from domain.homebrew.merge import merge_homebrew
 from domain.homebrew.models import HomebrewContent
-from domain.rules import HomebrewEntry, Rules, load_rules
+from domain.rules import Rules, load_rules
+from domain.sheet import Ruleset
+from domain.users.permissions import Permission, has
 from domain.users.schemas import Principal
 
+GLOBAL = "global"
 _entry = TypeAdapter(HomebrewEntry)
 
 
+@dataclass(frozen=True)
+class HomebrewRules:
+    """A ruleset's tables with its live homebrew, and the homebrew deleted from it."""
+
+    rules: Rules
+    deleted: dict[str, str]  # slug -> kind
+
+
 class HomebrewService:
-    def __init__(self, session: Session, principal: Principal | None = None):
+    def __init__(self, session: Session, principal: Principal):
         self.session = session
         self.principal = principal
         # Per transaction: a bulk call checks up to 1,000 documents with one homebrew query.
-        self._rules: dict[str, Rules] = {}
+        self._memo: dict[str, HomebrewRules] = {}
 
-    def register(self, ruleset: Ruleset, entry: dict[str, Any]) -> dict[str, Any]:
-        if self.principal is None or self.principal.role not in ("admin", "dm"):
-            raise Forbidden("Only a DM or an admin can register homebrew content.")
+    # --- reading -------------------------------------------------------------------------
+
+    def list(self, ruleset: Ruleset) -> list[dict[str, Any]]:
+        _check_ruleset(ruleset)
+        rows = self.session.scalars(
+            select(HomebrewContent)
+            .where(HomebrewContent.ruleset == ruleset, HomebrewContent.deleted_at.is_(None))
+            .order_by(HomebrewContent.id)
+        )
+        return [_out(r) for r in rows]
+
+    def get(self, ruleset: Ruleset, slug: str) -> dict[str, Any]:
+        return _out(self._live_row(ruleset, slug, lock=False))
+
+    def rules(self, ruleset: str) -> Rules:
+        """The ruleset's tables with every live homebrew entry added."""
+        return self.homebrew_rules(ruleset).rules
+
+    def homebrew_rules(self, ruleset: str) -> HomebrewRules:
+        if ruleset not in self._memo:
+            self._memo[ruleset] = self._load(ruleset)
+        return self._memo[ruleset]
+
+    # --- writing -------------------------------------------------------------------------
+
+    def register(
+        self, ruleset: Ruleset, entry: dict[str, Any], scope: str = GLOBAL
+    ) -> dict[str, Any]:
+        """Add an entry. A slug whose entry was deleted is registered anew on the same row."""
+        _check_ruleset(ruleset)
+        self._require_write(scope)
         parsed = _entry.validate_python(entry)
+        self._lock(ruleset)
+        row = self._row(ruleset, parsed.slug)
+        if row is not None and row.deleted_at is None:
+            raise Conflict(
+                f"Homebrew {parsed.slug!r} already exists in the {ruleset} rules; replace it "
+                "or choose a different slug.",
+                code="homebrew_conflict",
+            )
         try:  # the same check that the engine makes: no clash with SRD or other homebrew
-            self.rules(ruleset).with_homebrew([parsed])
+            merge_homebrew(self.rules(ruleset), [parsed])
         except ValueError as exc:
             raise Conflict(str(exc), code="homebrew_conflict") from None
-        row = HomebrewContent(
-            ruleset=ruleset,
-            kind=parsed.kind,
-            slug=parsed.slug,
-            data=_entry.dump_python(parsed, mode="json", by_alias=True),
-            author_id=self.principal.user_id,
-        )
-        self.session.add(row)
+        data = _entry.dump_python(parsed, mode="json", by_alias=True)
+        now = utcnow()
+        if row is None:
+            row = HomebrewContent(ruleset=ruleset, slug=parsed.slug)
+            self.session.add(row)
+        else:
+            row.revision += 1
+            row.deleted_at = None
+        row.kind, row.data, row.scope = parsed.kind, data, scope
+        row.author_id, row.created_at, row.updated_at = self.principal.user_id, now, now
         try:
             self.session.flush()
-        except IntegrityError:
+        except IntegrityError:  # a concurrent registration of the same slug won
             raise Conflict(
                 f"Homebrew {parsed.slug!r} already exists in the {ruleset} rules.",
                 code="homebrew_conflict",
             ) from None
-        self._rules.pop(ruleset, None)  # the memo predates this entry
-        return self._out(row)
+        self._memo.pop(ruleset, None)
+        return _out(row)
 
-    def list(self, ruleset: Ruleset) -> list[dict[str, Any]]:
-        rows = self.session.scalars(
-            select(HomebrewContent)
-            .where(HomebrewContent.ruleset == ruleset)
-            .order_by(HomebrewContent.id)
+    def replace(self, ruleset: Ruleset, slug: str, entry: dict[str, Any]) -> dict[str, Any]:
+        """Put new data under an existing slug (the kind may change); checked like a new
+        entry against the SRD, and other homebrew that refers to it must still fit."""
+        parsed = _entry.validate_python(entry)
+        if parsed.slug != slug:
+            raise InvalidRequest(
+                f"The entry's slug {parsed.slug!r} differs from {slug!r}: a replacement keeps "
+                "its slug (delete it and register the new slug instead).",
+                code="homebrew_slug_mismatch",
+            )
+        row = self._live_row(ruleset, slug, lock=True)
+        self._require_owner(row)
+        self._require_write(row.scope)
+        try:
+            merge_homebrew(load_rules(ruleset), [*self._live_entries(ruleset, slug), parsed])
+        except ValueError as exc:
+            raise Conflict(str(exc), code="homebrew_conflict") from None
+        row.kind = parsed.kind
+        row.data = _entry.dump_python(parsed, mode="json", by_alias=True)
+        self._touch(row)
+        return _out(row)
+
+    def delete(self, ruleset: Ruleset, slug: str) -> None:
+        """Soft delete: characters that still name the entry are told it was deleted."""
+        row = self._live_row(ruleset, slug, lock=True)
+        self._require_owner(row)
+        try:
+            merge_homebrew(load_rules(ruleset), self._live_entries(ruleset, slug))
+        except ValueError as exc:
+            raise Conflict(
+                f"Homebrew {slug!r} cannot be deleted while other homebrew refers to it "
+                f"({exc}); replace or delete that entry first.",
+                code="homebrew_in_use",
+            ) from None
+        row.deleted_at = utcnow()
+        self._touch(row)
+
+    # --- plumbing ------------------------------------------------------------------------
+
+    def _require_write(self, scope: str) -> None:
+        if scope != GLOBAL:
+            raise InvalidRequest(
+                f"Homebrew scope {scope!r} is not available: only 'global' is, until "
+                "campaigns exist.",
+                code="homebrew_scope_invalid",
+            )
+        if has(self.principal, Permission.HOMEBREW_WRITE_GLOBAL):
+            return
+        detail = (
+            "Global homebrew (usable by every character) needs the permission "
+            f"{Permission.HOMEBREW_WRITE_GLOBAL.value!r}, which admins hold."
         )
-        return [self._out(r) for r in rows]
+        if has(self.principal, Permission.HOMEBREW_WRITE_CAMPAIGN):
+            detail += (
+                f" Your role ({self.principal.role}) holds "
+                f"{Permission.HOMEBREW_WRITE_CAMPAIGN.value!r}: homebrew for your own "
+                "campaigns, which becomes usable once campaigns exist. Until then, ask an "
+                "admin to register it."
+            )
+        raise Forbidden(detail)
 
-    def rules(self, ruleset: str) -> Rules:
-        """The ruleset's tables with every registered homebrew entry added."""
-        if ruleset not in self._rules:
-            self._rules[ruleset] = self._load_rules(ruleset)
-        return self._rules[ruleset]
+    def _require_owner(self, row: HomebrewContent) -> None:
+        if row.author_id != self.principal.user_id and not has(
+            self.principal, Permission.HOMEBREW_DELETE_ANY
+        ):
+            raise Forbidden(
+                f"Homebrew {row.slug!r} belongs to another user: only its owner or an admin "
+                "can replace or delete it."
+            )
 
-    def _load_rules(self, ruleset: str) -> Rules:
-        if ruleset not in ("2014", "2024"):
-            raise InvalidRequest(f"Unknown ruleset {ruleset!r}: use '2014' or '2024'.")
-        count, last_id, last_at = self.session.execute(
+    def _lock(self, ruleset: str) -> None:
+        """Serialise homebrew writes of one ruleset: each checks the whole set of entries,
+        and a concurrent delete or replace must not change it between check and write.
+        (A no-op UPDATE: row locks on PostgreSQL, the write lock on SQLite.)"""
+        self.session.execute(
+            update(HomebrewContent)
+            .where(HomebrewContent.ruleset == ruleset)
+            .values(revision=HomebrewContent.revision)
+            .execution_options(synchronize_session=False)
+        )
+        self._memo.pop(ruleset, None)
+
+    def _touch(self, row: HomebrewContent) -> None:
+        row.revision += 1
+        row.updated_at = utcnow()
+        self.session.flush()
+        self._memo.pop(row.ruleset, None)
+
+    def _row(self, ruleset: str, slug: str) -> HomebrewContent | None:
+        return self.session.scalar(
+            select(HomebrewContent).where(
+                HomebrewContent.ruleset == ruleset, HomebrewContent.slug == slug
+            )
+        )
+
+    def _live_row(self, ruleset: str, slug: str, *, lock: bool) -> HomebrewContent:
+        _check_ruleset(ruleset)
+        if lock:
+            self._lock(ruleset)
+        row = self._row(ruleset, slug)
+        if row is None or row.deleted_at is not None:
+            raise NotFound(f"There is no homebrew {slug!r} in the {ruleset} rules.")
+        return row
+
+    def _live_entries(self, ruleset: str, but: str | None = None) -> list[HomebrewEntry]:
+        """The ruleset's live entries, but the one named `but`."""
+        query = select(HomebrewContent.data).where(
+            HomebrewContent.ruleset == ruleset, HomebrewContent.deleted_at.is_(None)
+        )
+        if but is not None:
+            query = query.where(HomebrewContent.slug != but)
+        rows = self.session.scalars(query.order_by(HomebrewContent.id))
+        return [_entry.validate_python(d) for d in rows]
+
+    def _load(self, ruleset: str) -> HomebrewRules:
+        _check_ruleset(ruleset)
+        # Every change raises a row's revision and its updated_at, so these name one state
+        # of the ruleset's homebrew (the time also tells apart a table emptied and refilled).
+        key = self.session.execute(
             select(
-                func.count(), func.max(HomebrewContent.id), func.max(HomebrewContent.created_at)
+                func.count(),
+                func.coalesce(func.sum(HomebrewContent.revision), 0),
+                func.max(HomebrewContent.updated_at),
             ).where(HomebrewContent.ruleset == ruleset)
         ).one()
-        if not count:
-            return load_rules(ruleset)  # type: ignore[arg-type]
-        # Rows are only ever added, so count, newest id and time name one set of entries.
-        return self._rules_with((ruleset, count, last_id, str(last_at)))
-
-    def _rules_with(self, key: tuple) -> Rules:
-        ruleset = key[0]
-        if key not in _EXTENDED:
-            rows = self.session.scalars(
-                select(HomebrewContent.data)
-                .where(HomebrewContent.ruleset == ruleset)
-                .order_by(HomebrewContent.id)
+        if not key[0]:
+            return HomebrewRules(load_rules(ruleset), {})  # type: ignore[arg-type]
+        cached = _EXTENDED.get(ruleset)
+        if cached is None or cached[0] != tuple(key):
+            gone = self.session.execute(
+                select(HomebrewContent.slug, HomebrewContent.kind).where(
+                    HomebrewContent.ruleset == ruleset, HomebrewContent.deleted_at.is_not(None)
+                )
             )
-            entries = [_entry.validate_python(d) for d in rows]
-            for stale in [k for k in _EXTENDED if k[0] == ruleset]:
-                del _EXTENDED[stale]
-            _EXTENDED[key] = load_rules(ruleset).with_homebrew(entries)  # type: ignore[arg-type]
-        return _EXTENDED[key]
-
-    @staticmethod
-    def _out(row: HomebrewContent) -> dict[str, Any]:
-        return {
-            "id": row.id,
-            "ruleset": row.ruleset,
-            "kind": row.kind,
-            "slug": row.slug,
-            "data": row.data,
-            "author_id": row.author_id,
-            "created_at": row.created_at,
-        }
+            deleted = {slug: kind for slug, kind in gone}
+            srd = load_rules(ruleset)  # type: ignore[arg-type]
+            rules = merge_homebrew(srd, self._live_entries(ruleset))
+            cached = _EXTENDED[ruleset] = (tuple(key), HomebrewRules(rules, deleted))
+        return cached[1]
 
 
-# Per process: the newest homebrew-extended Rules of each ruleset.
-_EXTENDED: dict[tuple, Rules] = {}
+def _check_ruleset(ruleset: str) -> None:
+    if ruleset not in ("2014", "2024"):
+        raise InvalidRequest(f"Unknown ruleset {ruleset!r}: use '2014' or '2024'.")
+
+
+def _out(row: HomebrewContent) -> dict[str, Any]:
+    return {
+        "id": row.id,
+        "ruleset": row.ruleset,
+        "kind": row.kind,
+        "slug": row.slug,
+        "scope": row.scope,
+        "data": row.data,
+        "author_id": row.author_id,
+        "created_at": row.created_at,
+        "updated_at": row.updated_at,
+    }
+
+
+# Per process: the newest homebrew-extended rules of each ruleset, with their state key.
+_EXTENDED: dict[str, tuple[tuple, HomebrewRules]] = {}

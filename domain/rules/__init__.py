@@ -1,16 +1,8 @@
-"""The D&D 5e rules engine: SRD 5.1 (2014) and SRD 5.2 (2024) tables, homebrew, themes,
-validation and derived values. Pure domain code: no Ray, HTTP or database imports."""
+"""The D&D 5e rules engine: SRD 5.1 (2014) and SRD 5.2 (2024) tables, themes, validation
+and derived values. Pure domain code: no Ray, HTTP or database imports. Homebrew content is
+merged into a `Rules` by `domain.homebrew`."""
 
 from domain.rules.derived import derive
-from domain.rules.homebrew import (
-    HomebrewBackground,
-    HomebrewClass,
-    HomebrewEntry,
-    HomebrewItem,
-    HomebrewSpecies,
-    HomebrewSpell,
-    HomebrewSubclass,
-)
 from domain.rules.tables import Rules, load_rules
 from domain.rules.themes import (
     THEMES,
@@ -24,13 +16,6 @@ from domain.rules.validation import validate
 
 __all__ = [
     "THEMES",
-    "HomebrewBackground",
-    "HomebrewClass",
-    "HomebrewEntry",
-    "HomebrewItem",
-    "HomebrewSpecies",
-    "HomebrewSpell",
-    "HomebrewSubclass",
     "Rules",
     "Theme",
     "apply_transition",

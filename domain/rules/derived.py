@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import math
 
-from domain.characters.schemas import (
+from domain.rules import constants as C
+from domain.rules.tables import Record, Rules
+from domain.sheet import (
     ABILITIES,
     Ability,
     CharacterDoc,
@@ -13,8 +15,6 @@ from domain.characters.schemas import (
     InventoryItem,
     SpellSlots,
 )
-from domain.rules import constants as C
-from domain.rules.tables import Record, Rules
 
 
 def final_abilities(doc: CharacterDoc) -> dict[Ability, int]:

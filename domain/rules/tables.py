@@ -5,12 +5,9 @@ from __future__ import annotations
 import json
 from functools import lru_cache
 from importlib import resources
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal
 
 from domain.rules import constants as C
-
-if TYPE_CHECKING:
-    from domain.rules.homebrew import HomebrewEntry
 
 RulesetName = Literal["2014", "2024"]
 Record = dict[str, Any]
@@ -22,7 +19,7 @@ TABLES: tuple[str, ...] = (
 
 
 class Rules:
-    """One ruleset's tables. Treat as immutable: `with_homebrew` returns a new object."""
+    """One ruleset's tables. Treat as immutable: `domain.homebrew.merge` builds new ones."""
 
     def __init__(self, data: dict[str, Any], homebrew: frozenset[str] = frozenset()) -> None:
         self.ruleset: RulesetName = data["ruleset"]
@@ -77,12 +74,6 @@ class Rules:
 
     def table(self, name: str) -> dict[str, Any]:
         return getattr(self, name)
-
-    def with_homebrew(self, entries: list[HomebrewEntry]) -> Rules:
-        """A new Rules with the homebrew entries added; this one is left untouched."""
-        from domain.rules.homebrew import merge_homebrew
-
-        return merge_homebrew(self, entries)
 
     def data_copy(self) -> dict[str, Any]:
         """A copy of the tables deep enough that adding entries leaves this Rules untouched."""

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from domain.characters.schemas import ABILITIES, AbilityBonus, CharacterDoc, Issue
 from domain.rules.tables import Rules
+from domain.sheet import ABILITIES, AbilityBonus, CharacterDoc, Issue
 
 ANY = "*"  # in allowed_from: any theme (or none)
 

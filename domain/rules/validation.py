@@ -3,7 +3,6 @@ path into the document, what is wrong and how to fix it. See docs/rules.md for t
 
 from __future__ import annotations
 
-from domain.characters.schemas import CharacterDoc, ValidationReport
 from domain.rules.checks.abilities import check_bonuses, check_scores
 from domain.rules.checks.classes import check_classes, check_multiclass
 from domain.rules.checks.context import Context
@@ -14,6 +13,7 @@ from domain.rules.checks.proficiencies import check_languages, check_skills
 from domain.rules.checks.spells import check_spells
 from domain.rules.checks.theme import check_theme
 from domain.rules.tables import Rules
+from domain.sheet import CharacterDoc, ValidationReport
 
 __all__ = ["hit_point_range", "validate"]
 

@@ -33,6 +33,5 @@ def require(principal: Principal, permission: Permission) -> None:
     """Raise 403 `forbidden` unless the principal's role grants `permission`."""
     if not has(principal, permission):
         raise Forbidden(
-            f"Your role ({principal.role}) lacks the permission {permission.value!r}; "
-            "ask an admin."
+            f"Your role ({principal.role}) lacks the permission {permission.value!r}; ask an admin."
         )

@@ -1,4 +1,5 @@
-"""Access tokens (JWT, HS256) and refresh tokens (random, stored hashed)."""
+"""Access tokens (JWT, HS256) and opaque secrets (refresh tokens, invitation codes: random,
+stored only as their SHA-256)."""
 
 from __future__ import annotations
 
@@ -31,11 +32,11 @@ def verify_access_token(token: str, secret: str) -> Principal:
         raise Unauthorized("The access token is not valid: log in to get a new one.") from None
 
 
-def new_refresh_token() -> tuple[str, str]:
+def new_opaque_token() -> tuple[str, str]:
     """Return (token for the client, hash to store)."""
     token = secrets.token_urlsafe(32)
-    return token, hash_refresh_token(token)
+    return token, hash_opaque_token(token)
 
 
-def hash_refresh_token(token: str) -> str:
+def hash_opaque_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()

@@ -109,7 +109,7 @@ def test_more_endpoints_through_serve(cluster):
     )
     assert r.status_code == 201 and r.json()["award"]["level_after"] == 4
     r = cluster.post(
-        "/api/v2/homebrew/2024",
+        "/api/v2/rules/2024/homebrew",
         json={"kind": "item", "slug": "e2e-charm", "name": "Charm", "weight": 0},
         headers=auth,
     )

@@ -14,7 +14,7 @@ def test_register_login_me(client):
     assert r.status_code == 200
     assert r.json() == {"user_id": api.user_id, "role": "admin"}
     assert signup(client, "bob").role == "player"
-    assert signup(client, "carol", role="dm").role == "dm"
+    assert signup(client, "carol", granted_by=api, role="dm").role == "dm"
 
 
 def test_register_rejects_taken_username_and_admin_role(client, admin):

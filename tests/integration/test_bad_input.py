@@ -102,22 +102,29 @@ def test_request_id_is_echoed_or_made(client):
 
 def test_health_and_readiness(client):
     assert client.get("/healthz").json() == {"status": "ok"}
-    assert client.get("/readyz").json() == {"status": "ready"}
+    r = client.get("/readyz")
+    assert r.status_code == 200, r.text
+    apps = r.json()["applications"]
+    assert set(apps) == {"accounts", "characters", "rules"}
+    assert apps["characters"]["dependencies"]["database"] == "ok"
+    assert apps["characters"]["route_prefix"] == "/api/v2/characters"
+    assert client.get("/readyz/rules").json()["ready"] is True
+    _problem(client.get("/readyz/nonesuch"), 404, "not_found")
 
 
 def test_readiness_fails_without_database(settings):
     from starlette.testclient import TestClient
 
     from cluster.database import Database
-    from deployments.gateway.app import build_app
-    from deployments.gateway.backend import LocalBackend
+    from deployments.apps import compose_local
 
-    app = build_app(settings)
-    app.state.backend = LocalBackend(
-        Database("postgresql+psycopg://nobody@127.0.0.1:1/none"), settings
-    )
+    app, _ = compose_local(settings, Database("postgresql+psycopg://nobody@127.0.0.1:1/none"))
     with TestClient(app) as c:
-        _problem(c.get("/readyz"), 503, "not_ready")
+        r = c.get("/readyz")
+        assert r.status_code == 503
+        assert r.json()["applications"]["characters"]["dependencies"]["database"] == "down"
+        assert c.get("/readyz/accounts").status_code == 503
+        assert c.get("/healthz").status_code == 200
         login = {"username": "someone", "password": "a long password"}
         body = _problem(c.post("/api/v2/auth/login", json=login), 503, "database_unavailable")
         assert "nobody" not in body["detail"]  # no connection details leak

@@ -73,10 +73,75 @@ def test_players_see_only_their_own(player, other_player, admin):
     create(other_player)
     assert [c["id"] for c in player.get(URL).json()["items"]] == [mine["id"]]
     r = other_player.get(f"{URL}/{mine['id']}")
-    assert r.status_code == 403
-    assert r.json()["code"] == "forbidden"
+    assert r.status_code == 404
+    assert r.json()["code"] == "not_found"
     assert admin.get(URL).json()["total"] == 2
     assert admin.get(f"{URL}/{mine['id']}").status_code == 200
+
+
+def test_another_players_character_answers_like_a_missing_one(player, other_player):
+    """Every route, links' counterparts included: a 404 that does not tell the two apart."""
+    theirs = create(other_player)["id"]
+    mine = create(player)["id"]
+    missing = theirs + mine + 1000
+    if_match = {"If-Match": '"1"'}
+    xp = {"amount": 10, "reason": "r"}
+    theme = {"to": "grimdark", "reason": "r"}
+
+    def routes(cid: int) -> list[tuple[str, str, dict]]:
+        url = f"{URL}/{cid}"
+        return [
+            ("GET", url, {}),
+            ("PUT", url, {"json": doc(), "headers": if_match}),
+            ("PATCH", url, {"json": {"xp": 0}, "headers": if_match}),
+            ("DELETE", url, {"headers": if_match}),
+            ("GET", f"{url}/validation", {}),
+            ("PUT", f"{url}/theme/transition", {"json": theme, "headers": if_match}),
+            ("GET", f"{url}/versions", {}),
+            ("GET", f"{url}/versions/1", {}),
+            ("POST", f"{url}/versions/1/restore", {"json": {}, "headers": if_match}),
+            ("POST", f"{url}/xp", {"json": xp}),
+            ("GET", f"{url}/xp", {}),
+            ("GET", f"{url}/links", {}),
+            ("POST", f"{url}/links", {"json": {"counterpart_id": mine}}),
+            ("POST", f"{URL}/{mine}/links", {"json": {"counterpart_id": cid}}),
+            (
+                "PUT",
+                f"{URL}/{mine}/theme/transition",
+                {"json": {**theme, "counterpart_id": cid}, "headers": if_match},
+            ),
+        ]
+
+    for (method, url, kw), (_, missing_url, missing_kw) in zip(
+        routes(theirs), routes(missing), strict=True
+    ):
+        r, m = player.request(method, url, **kw), player.request(method, missing_url, **missing_kw)
+        assert (r.status_code, r.json()["code"]) == (404, "not_found"), (method, url, r.text)
+        assert (m.status_code, m.json()["code"]) == (404, "not_found"), (method, missing_url)
+        assert r.json()["detail"].replace(str(theirs), "N") == m.json()["detail"].replace(
+            str(missing), "N"
+        )
+    assert other_player.get(f"{URL}/{theirs}").json()["version"] == 1
+    assert player.get(f"{URL}/{mine}").json()["version"] == 1
+
+
+def test_long_reasons_fit_their_columns(player):
+    c = create(player)
+    url = f"{URL}/{c['id']}"
+    reason = "x" * 500
+    r = player.put(
+        f"{url}/theme/transition",
+        json={"to": "grimdark", "reason": reason},
+        headers={"If-Match": '"1"'},
+    )
+    assert r.status_code == 200, r.text
+    r = player.post(f"{url}/xp", json={"amount": 100, "reason": reason})
+    assert r.status_code == 201, r.text
+    assert r.json()["award"]["reason"] == reason
+    reasons = [v["reason"] for v in player.get(f"{url}/versions").json()[1:]]
+    assert [len(x) for x in reasons] == [500, 500]
+    assert reasons[0].startswith("theme none -> grimdark: xxx") and reasons[0].endswith("…")
+    assert reasons[1].startswith("xp award: xxx") and reasons[1].endswith("…")
 
 
 def test_list_paginates_and_filters(player):
@@ -121,7 +186,7 @@ def test_update_cannot_change_ruleset_or_break_rules(player):
 def test_delete(player, other_player):
     c = create(player)
     url = f"{URL}/{c['id']}"
-    assert other_player.delete(url, headers={"If-Match": '"1"'}).status_code == 403
+    assert other_player.delete(url, headers={"If-Match": '"1"'}).status_code == 404
     assert player.delete(url).status_code == 428
     assert player.delete(url, headers={"If-Match": '"1"'}).status_code == 204
     r = player.get(url)

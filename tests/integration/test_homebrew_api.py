@@ -4,7 +4,7 @@ import copy
 
 from domain.characters.examples import EXAMPLE_2024
 
-URL = "/api/v2/homebrew/2024"
+URL = "/api/v2/rules/2024/homebrew"
 BLADE = {
     "kind": "item",
     "slug": "moonlit-dagger",
@@ -21,31 +21,33 @@ def with_blade(attuned: bool = True) -> dict:
     return doc
 
 
-def test_dm_registers_homebrew_and_characters_use_it(dm, player):
+def test_admin_registers_homebrew_and_characters_use_it(admin, player):
     check = player.post("/api/v2/characters/validate", json=with_blade())
     assert [e["code"] for e in check.json()["validation"]["errors"]] == ["unknown_reference"]
 
-    r = dm.post(URL, json=BLADE)
+    r = admin.post(URL, json=BLADE)
     assert r.status_code == 201, r.text
-    assert r.json()["slug"] == "moonlit-dagger" and r.json()["author_id"] == dm.user_id
+    out = r.json()
+    assert out["slug"] == "moonlit-dagger" and out["author_id"] == admin.user_id
+    assert out["scope"] == "global"
     assert [h["slug"] for h in player.get(URL).json()] == ["moonlit-dagger"]
 
     r = player.post("/api/v2/characters", json=with_blade())
     assert r.status_code == 201, r.text
     assert r.json()["derived"]["attuned_items"] == 1
     # The 2014 rules know nothing of it.
-    assert player.get("/api/v2/homebrew/2014").json() == []
+    assert player.get("/api/v2/rules/2014/homebrew").json() == []
 
 
-def test_homebrew_is_checked_by_the_same_engine(dm, player):
-    dm.post(URL, json={**BLADE, "requires_attunement": False})
+def test_homebrew_is_checked_by_the_same_engine(admin, player):
+    admin.post(URL, json={**BLADE, "requires_attunement": False})
     r = player.post("/api/v2/characters/validate", json=with_blade())
     codes = [e["code"] for e in r.json()["validation"]["errors"]]
     assert codes == ["attunement_not_allowed"]
 
 
-def test_homebrew_class(dm, player):
-    r = dm.post(
+def test_homebrew_class(admin, player):
+    r = admin.post(
         URL,
         json={
             "kind": "class",
@@ -67,20 +69,23 @@ def test_homebrew_class(dm, player):
     assert r.json()["validation"]["errors"] == []
 
 
-def test_only_dms_and_admins_register(player, dm):
+def test_only_admins_register_global_homebrew(player, dm):
     r = player.post(URL, json=BLADE)
     assert r.status_code == 403 and r.json()["code"] == "forbidden"
-
-
-def test_conflicts_and_bad_entries(dm):
-    assert dm.post(URL, json=BLADE).status_code == 201
     r = dm.post(URL, json=BLADE)
+    assert r.status_code == 403 and r.json()["code"] == "forbidden"
+    assert "campaigns" in r.json()["detail"]
+
+
+def test_conflicts_and_bad_entries(admin):
+    assert admin.post(URL, json=BLADE).status_code == 201
+    r = admin.post(URL, json=BLADE)
     assert r.status_code == 409 and r.json()["code"] == "homebrew_conflict"
-    r = dm.post(URL, json={**BLADE, "slug": "dagger"})
+    r = admin.post(URL, json={**BLADE, "slug": "dagger"})
     assert r.status_code == 409 and r.json()["code"] == "homebrew_conflict"
-    r = dm.post(URL, json={**BLADE, "kind": "dragon"})
+    r = admin.post(URL, json={**BLADE, "kind": "dragon"})
     assert r.status_code == 422 and r.json()["code"] == "validation_error"
-    r = dm.post(URL, json={**BLADE, "slug": "other", "magic": False})
+    r = admin.post(URL, json={**BLADE, "slug": "other", "magic": False})
     assert r.status_code == 422
-    r = dm.post("/api/v2/homebrew/1999", json=BLADE)
+    r = admin.post("/api/v2/rules/1999/homebrew", json=BLADE)
     assert r.status_code == 422

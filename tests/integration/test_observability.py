@@ -5,21 +5,18 @@ import json
 from starlette.testclient import TestClient
 
 from cluster.logs import configure_logging
-from deployments.gateway.app import build_app
+from deployments.accounts import AccountsConfig, AccountsIngress
 
 
-class _BrokenBackend:
-    async def call(self, *args, **kwargs):
+class _BrokenRunner:
+    async def run(self, *args, **kwargs):
         raise RuntimeError("secret internals: /srv/db password=hunter2")
 
-    async def ready(self) -> bool:
-        return True
 
-
-def test_unexpected_errors_are_500_problems_without_internals(settings):
-    app = build_app(settings)
-    app.state.backend = _BrokenBackend()
-    with TestClient(app, raise_server_exceptions=False) as client:
+def test_unexpected_errors_are_500_problems_without_internals(settings, db):
+    ingress = AccountsIngress(AccountsConfig(), settings, db)
+    ingress.app.state.accounts = _BrokenRunner()
+    with TestClient(ingress.app, raise_server_exceptions=False) as client:
         r = client.post("/api/v2/auth/login", json={"username": "someone", "password": "pw"})
     assert r.status_code == 500
     body = r.json()

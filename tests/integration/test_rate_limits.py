@@ -7,8 +7,7 @@ import pytest
 from starlette.testclient import TestClient
 
 from cluster.rate_limit import MemoryRateLimiter, RedisRateLimiter
-from deployments.gateway.app import build_app
-from deployments.gateway.backend import LocalBackend
+from deployments.apps import compose_local
 
 REDIS_URL = "redis://127.0.0.1:6379/0"
 
@@ -19,8 +18,7 @@ def limited(request, db, settings):
     limited_settings = settings.model_copy(
         update={"redis_url": redis_url, "login_attempts_per_minute": 3}
     )
-    app = build_app(limited_settings)
-    app.state.backend = LocalBackend(db, limited_settings)
+    app, _ = compose_local(limited_settings, db)
     with TestClient(app) as client:
         yield client
 

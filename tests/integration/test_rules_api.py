@@ -25,7 +25,7 @@ def test_table_search_and_paging(player):
 
 def test_homebrew_shows_in_the_catalog(dm, player):
     dm.post(
-        "/api/v2/homebrew/2024",
+        "/api/v2/rules/2024/homebrew",
         json={"kind": "item", "slug": "lucky-coin", "name": "Lucky Coin", "weight": 0},
     )
     items = player.get(f"{URL}/2024/items", params={"q": "lucky"}).json()["items"]

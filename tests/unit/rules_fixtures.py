@@ -6,7 +6,7 @@ import copy
 from typing import Any
 
 from domain.characters.examples import EXAMPLE_2014, EXAMPLE_2024
-from domain.characters.schemas import CharacterDoc
+from domain.sheet import CharacterDoc
 
 
 def base_2014() -> dict[str, Any]:

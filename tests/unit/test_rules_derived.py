@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
-from domain.characters.schemas import Derived
 from domain.rules import derive, load_rules
+from domain.sheet import Derived
 from tests.unit.rules_fixtures import BASES, doc
 
 

@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
-from domain.characters.schemas import ABILITIES, ValidationReport
 from domain.rules import apply_transition, load_rules, validate
 from domain.rules.constants import XP_THRESHOLDS
+from domain.sheet import ABILITIES, ValidationReport
 from tests.unit.rules_fixtures import BASES, doc
 
 Data = dict[str, Any]

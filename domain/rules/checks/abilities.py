@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable
 
-from domain.characters.schemas import ABILITIES
 from domain.rules import constants as C
 from domain.rules import themes
 from domain.rules.checks.context import Context, names
+from domain.sheet import ABILITIES
 
 Bad = Callable[[str, str, str], None]  # (bonus source, message, fix) -> records an error
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from domain.characters.schemas import CharacterDoc, Issue
 from domain.rules.derived import final_abilities, modifier
 from domain.rules.tables import Record, Rules
+from domain.sheet import CharacterDoc, Issue
 
 
 class Context:

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from domain.characters.schemas import CharacterDoc
 from domain.rules import constants as C
 from domain.rules.checks.context import Context
 from domain.rules.derived import attuned_count, carrying_capacity, item_weight, load
+from domain.sheet import CharacterDoc
 
 
 def _armor_profs(c: Context) -> set[str]:

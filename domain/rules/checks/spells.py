@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from domain.characters.schemas import ClassLevel
 from domain.rules.checks.context import Context
 from domain.rules.derived import class_row
 from domain.rules.tables import Record
+from domain.sheet import ClassLevel
 
 
 def _max_slot_level(rec: Record, level: int) -> int:

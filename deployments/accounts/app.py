@@ -1,0 +1,55 @@
+from __future__ import annotations
+
+from fastapi import FastAPI
+from pydantic import Field
+from ray import serve
+from ray.serve import Application
+
+from cluster.rate_limit import make_rate_limiter
+from deployments.accounts import api_router
+from deployments.common.config import AppConfig
+from deployments.common.ingress import AppIngress
+from deployments.common.runner import ServiceRunner
+from deployments.http.app import new_app
+from domain.users.service import AccountService
+
+
+class AccountsConfig(AppConfig):
+    # argon2 hashing is CPU-bound and deliberate: few at once per replica.
+    threads: int = Field(4, ge=1, le=64)
+
+
+class AccountsIngress(AppIngress):
+    route_prefix = api_router.PREFIX
+    config: AccountsConfig
+
+    def create_app(self) -> FastAPI:
+        settings = self.settings
+        app = new_app(
+            settings,
+            title="Lorekeeper accounts",
+            description="Registration, login, tokens, roles and invitations.",
+            route_prefix=self.route_prefix,
+            routers=[api_router.router],
+            behind_serve=self.behind_serve,
+        )
+        app.state.rate_limiter = make_rate_limiter(settings)
+        app.state.accounts = ServiceRunner(
+            self.db,
+            lambda session, principal: AccountService(
+                session,
+                secret=settings.resolved_jwt_secret,
+                access_ttl=settings.access_ttl,
+                refresh_ttl=settings.refresh_ttl,
+                principal=principal,
+            ),
+            threads=self.config.threads,
+        )
+        return app
+
+
+Accounts = serve.deployment(name="Accounts")(serve.ingress()(AccountsIngress))
+
+
+def build(config: AccountsConfig) -> Application:
+    return Accounts.bind(config)

@@ -1,0 +1,46 @@
+"""One FastAPI application, made the same way for every domain: problem+json errors, request
+ids, limits, security headers and JSON logs. Routes stay in each application's package."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, FastAPI
+
+from cluster.settings import Settings
+from deployments.http import problems
+from deployments.http.middleware import RequestContext
+
+VERSION = "0.2.0"
+
+
+def new_app(
+    settings: Settings,
+    *,
+    title: str,
+    description: str,
+    route_prefix: str,
+    routers: list[APIRouter],
+    behind_serve: bool,
+    serve_openapi: bool = True,
+) -> FastAPI:
+    """`behind_serve`: Serve already echoes X-Request-ID (made safe by
+    cluster.request_ids), so the app must not add a second header."""
+    app = FastAPI(
+        title=title,
+        version=VERSION,
+        description=description,
+        # Each application's own document lives under its prefix.
+        openapi_url=f"{route_prefix.rstrip('/')}/openapi.json" if serve_openapi else None,
+        # One offline Swagger UI at /docs (the portal) shows every application's routes.
+        docs_url=None,
+        redoc_url=None,
+    )
+    app.state.jwt_secret = settings.resolved_jwt_secret
+    app.state.echo_request_id = not behind_serve
+    app.state.settings = settings
+    problems.install(app)
+    app.add_middleware(
+        RequestContext, max_body_bytes=settings.max_body_bytes, echo_header=not behind_serve
+    )
+    for router in routers:
+        app.include_router(router)
+    return app

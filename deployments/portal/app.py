@@ -1,0 +1,168 @@
+"""The portal application at "/": the merged OpenAPI document, the offline API docs, and
+liveness and per-application readiness."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import anyio
+import fastapi_offline
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.staticfiles import StaticFiles
+from pydantic import BaseModel, Field
+from ray import serve
+from ray.serve import Application
+
+from deployments.calls.app import Readiness
+from deployments.common.config import AppConfig
+from deployments.common.ingress import AppIngress
+from deployments.http.app import VERSION, new_app
+from deployments.portal.directory import AppEntry, Directory, ServeDirectory
+from deployments.portal.openapi import merge
+from domain.errors import NotFound
+
+# Swagger UI's files ship in the fastapi-offline wheel: /docs needs no internet.
+_SWAGGER = Path(fastapi_offline.__file__).parent / "static"
+router = APIRouter(tags=["health"])
+
+
+class PortalConfig(AppConfig):
+    name: str = Field("portal", description="This application's name in serve_config.yaml.")
+    title: str = "Lorekeeper"
+    probe_timeout_s: float = Field(2.0, gt=0, le=30, description="Per-application probe limit.")
+
+
+class AppState(BaseModel):
+    status: str  # Serve's: RUNNING, DEPLOYING, DEPLOY_FAILED, ...
+    route_prefix: str
+    ready: bool
+    dependencies: dict[str, str] = {}
+    message: str = ""
+
+
+class ClusterReadiness(BaseModel):
+    ready: bool
+    applications: dict[str, AppState]
+
+
+class PortalIngress(AppIngress):
+    route_prefix = "/"
+    uses_database = False
+    config: PortalConfig
+
+    def __init__(self, config: PortalConfig, settings=None, db=None, directory=None):
+        self.directory: Directory = directory or ServeDirectory(config.name)
+        super().__init__(config, settings, db)
+
+    def create_app(self) -> FastAPI:
+        app = new_app(
+            self.settings,
+            title=self.config.title,
+            description="Characters, campaigns and their generated lore for D&D 5e.",
+            route_prefix=self.route_prefix,
+            routers=[router],
+            behind_serve=self.behind_serve,
+            serve_openapi=False,  # /openapi.json is the merged document below
+        )
+        app.state.portal = self
+        app.mount("/docs/static", StaticFiles(directory=_SWAGGER), name="swagger")
+        app.add_api_route("/openapi.json", self.openapi_route, include_in_schema=False)
+        app.add_api_route("/docs", self.docs_route, include_in_schema=False)
+        return app
+
+    async def readiness(self, entry: AppEntry) -> AppState:
+        state = AppState(
+            status=entry.status,
+            route_prefix=entry.route_prefix,
+            ready=False,
+            message=entry.message,
+        )
+        if entry.status != "RUNNING":
+            return state
+        try:
+            with anyio.fail_after(self.config.probe_timeout_s):
+                report: Readiness = await self.directory.calls(entry.name).ready()
+        except Exception as exc:  # a probe that fails or hangs means "not ready", never a 500
+            state.message = f"readiness probe failed: {type(exc).__name__}"
+            return state
+        state.ready, state.dependencies = report.ready, dict(report.dependencies)
+        return state
+
+    async def cluster_readiness(self) -> ClusterReadiness:
+        entries = await self.directory.entries()
+        states: dict[str, AppState] = {}
+
+        async def probe(entry: AppEntry) -> None:
+            states[entry.name] = await self.readiness(entry)
+
+        async with anyio.create_task_group() as tasks:
+            for entry in entries:
+                tasks.start_soon(probe, entry)
+        apps = {name: states[name] for name in sorted(states)}
+        return ClusterReadiness(ready=all(s.ready for s in apps.values()), applications=apps)
+
+    async def merged_openapi(self) -> dict[str, Any]:
+        docs: dict[str, dict[str, Any]] = {"portal": self.app.openapi()}
+        for entry in await self.directory.entries():
+            if entry.status != "RUNNING":
+                continue  # a loading application joins the document once it runs
+            with anyio.move_on_after(self.config.probe_timeout_s):
+                docs[entry.name] = await self.directory.calls(entry.name).openapi()
+        info = {"title": self.config.title, "version": VERSION, "description": _DESCRIPTION}
+        return merge(info, docs)
+
+    async def openapi_route(self) -> JSONResponse:
+        return JSONResponse(await self.merged_openapi())
+
+    async def docs_route(self) -> HTMLResponse:
+        return get_swagger_ui_html(
+            openapi_url="/openapi.json",
+            title=f"{self.config.title} API",
+            swagger_js_url="/docs/static/swagger-ui-bundle.js",
+            swagger_css_url="/docs/static/swagger-ui.css",
+            swagger_favicon_url="/docs/static/favicon.png",
+        )
+
+
+def _portal(request: Request) -> PortalIngress:
+    return request.app.state.portal
+
+
+@router.get("/healthz")
+async def healthz() -> dict:
+    """The HTTP front answers."""
+    return {"status": "ok"}
+
+
+@router.get("/readyz", responses={503: {"model": ClusterReadiness}})
+async def readyz(request: Request) -> JSONResponse:
+    """Every application's state and dependencies; 200 only when all are ready."""
+    report = await _portal(request).cluster_readiness()
+    return JSONResponse(report.model_dump(), status_code=200 if report.ready else 503)
+
+
+@router.get("/readyz/{app}", responses={503: {"model": AppState}})
+async def readyz_app(app: str, request: Request) -> JSONResponse:
+    """One application's readiness: a load balancer checks only the one it routes to, so an
+    application that is still loading leaves the others ready."""
+    portal = _portal(request)
+    entry = next((e for e in await portal.directory.entries() if e.name == app), None)
+    if entry is None:
+        raise NotFound(f"No application named {app!r}; GET /readyz lists them.")
+    state = await portal.readiness(entry)
+    return JSONResponse(state.model_dump(), status_code=200 if state.ready else 503)
+
+
+_DESCRIPTION = (
+    "Characters, campaigns and their generated lore for D&D 5e (2014 and 2024). One document "
+    "for every application of the cluster; each also serves its own at <route prefix>/openapi.json."
+)
+
+Portal = serve.deployment(name="Portal")(serve.ingress()(PortalIngress))
+
+
+def build(config: PortalConfig) -> Application:
+    return Portal.bind(config)

@@ -1,0 +1,45 @@
+from __future__ import annotations
+
+from fastapi import FastAPI
+from ray import serve
+from ray.serve import Application
+
+from deployments.common.config import AppConfig
+from deployments.common.ingress import AppIngress
+from deployments.common.runner import ServiceRunner, signed_in
+from deployments.http.app import new_app
+from deployments.rules import api_router, homebrew_router
+from domain.homebrew.service import HomebrewService
+
+
+class RulesConfig(AppConfig):
+    pass
+
+
+class RulesIngress(AppIngress):
+    route_prefix = api_router.PREFIX
+    config: RulesConfig
+
+    def create_app(self) -> FastAPI:
+        app = new_app(
+            self.settings,
+            title="Lorekeeper rules",
+            description="The rules catalog (SRD 5.1 and 5.2 plus homebrew) and homebrew.",
+            # Homebrew first: its paths would otherwise match /{ruleset}/{table}.
+            route_prefix=self.route_prefix,
+            routers=[homebrew_router.router, api_router.router],
+            behind_serve=self.behind_serve,
+        )
+        app.state.homebrew = ServiceRunner(
+            self.db,
+            lambda session, principal: HomebrewService(session, signed_in(principal)),
+            threads=self.config.threads,
+        )
+        return app
+
+
+Rules = serve.deployment(name="Rules")(serve.ingress()(RulesIngress))
+
+
+def build(config: RulesConfig) -> Application:
+    return Rules.bind(config)

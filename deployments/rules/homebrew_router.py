@@ -1,0 +1,59 @@
+"""Homebrew content beside the catalog it extends: /api/v2/rules/{ruleset}/homebrew."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, Path, Response
+
+from deployments.http.auth import CurrentPrincipal
+from deployments.rules.deps import Homebrew
+from domain.homebrew.entries import HomebrewEntry
+from domain.sheet import Ruleset
+
+router = APIRouter(prefix="/api/v2/rules/{ruleset}/homebrew", tags=["homebrew"])
+Slug = Annotated[str, Path(pattern=r"^[a-z0-9][a-z0-9-]{0,79}$")]
+EntryBody = Annotated[
+    HomebrewEntry, Body(description="Homebrew content; `kind` says which (see docs/rules.md).")
+]
+
+
+def _json(entry: HomebrewEntry) -> dict[str, Any]:
+    return entry.model_dump(mode="json", by_alias=True)
+
+
+@router.get("")
+async def list_homebrew(ruleset: Ruleset, principal: CurrentPrincipal, svc: Homebrew):
+    """The ruleset's homebrew entries, oldest first (deleted ones are left out)."""
+    return await svc.run(principal, lambda h: h.list(ruleset))
+
+
+@router.post("", status_code=201)
+async def register_homebrew(
+    ruleset: Ruleset, entry: EntryBody, principal: CurrentPrincipal, svc: Homebrew
+):
+    """Register homebrew content (admins: global scope); characters can then use its slug."""
+    return await svc.run(principal, lambda h: h.register(ruleset, _json(entry)))
+
+
+@router.get("/{slug}")
+async def get_homebrew(ruleset: Ruleset, slug: Slug, principal: CurrentPrincipal, svc: Homebrew):
+    return await svc.run(principal, lambda h: h.get(ruleset, slug))
+
+
+@router.put("/{slug}")
+async def replace_homebrew(
+    ruleset: Ruleset, slug: Slug, entry: EntryBody, principal: CurrentPrincipal, svc: Homebrew
+):
+    """Replace an entry's content (its owner, or an admin); the slug stays."""
+    return await svc.run(principal, lambda h: h.replace(ruleset, slug, _json(entry)))
+
+
+@router.delete("/{slug}", status_code=204)
+async def delete_homebrew(
+    ruleset: Ruleset, slug: Slug, principal: CurrentPrincipal, svc: Homebrew
+) -> Response:
+    """Delete an entry (its owner, or an admin). Characters that name it then report
+    `homebrew_deleted` in their validation."""
+    await svc.run(principal, lambda h: h.delete(ruleset, slug))
+    return Response(status_code=204)

@@ -1,0 +1,125 @@
+"""The homebrew entries a client registers: one pydantic model per `kind`."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from domain.sheet import Ability, Slug
+
+ArmorCategory = Literal["light", "medium", "heavy", "shield"]
+Size = Literal["Tiny", "Small", "Medium", "Large", "Huge", "Gargantuan"]
+LevelTable = Annotated[list[Annotated[int, Field(ge=0, le=99)]], Field(min_length=20,
+                                                                        max_length=20)]
+Name = Annotated[str, Field(min_length=1, max_length=100)]
+
+
+class _Entry(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    slug: Slug
+    name: Name
+
+
+class HomebrewClass(_Entry):
+    kind: Literal["class"] = "class"
+    hit_die: Literal[6, 8, 10, 12]
+    saving_throws: Annotated[list[Ability], Field(max_length=6)] = []
+    armor: list[ArmorCategory] = []
+    multiclass_armor: list[ArmorCategory] = []
+    skill_choices: list[Slug] = []  # empty: any skill
+    skill_count: Annotated[int, Field(ge=0, le=18)] = 2
+    multiclass_prerequisites: dict[Ability, Annotated[int, Field(ge=1, le=30)]] = {}
+    languages: list[Slug] = []
+    caster: Literal["none", "full", "half", "pact"] = "none"
+    spellcasting_ability: Ability | None = None
+    spell_list: list[Slug] = []  # SRD or homebrew spell slugs
+    cantrips_known: LevelTable | None = None
+    spells_known: LevelTable | None = None  # a "known" caster
+    prepared: LevelTable | None = None  # a "prepared" caster with a fixed table
+    subclass_level: Annotated[int, Field(ge=1, le=20)] = 3
+    subclasses: list[Slug] = []
+
+    @model_validator(mode="after")
+    def _caster_needs_ability(self) -> HomebrewClass:
+        if self.caster != "none" and self.spellcasting_ability is None:
+            raise ValueError("a spellcasting class needs spellcasting_ability")
+        return self
+
+
+class HomebrewSubclass(_Entry):
+    kind: Literal["subclass"] = "subclass"
+    class_: Slug = Field(alias="class")
+    level: Annotated[int, Field(ge=1, le=20)] | None = None  # default: the class's level
+
+
+class HomebrewSpecies(_Entry):
+    """A 2024 species / 2014 race; with `parent` it is a subspecies / subrace."""
+
+    kind: Literal["species"] = "species"
+    parent: Slug | None = None
+    size: Size = "Medium"
+    speed: Annotated[int, Field(ge=0, le=120)] = 30
+    ability_bonuses: dict[Ability, Annotated[int, Field(ge=-4, le=4)]] = {}  # 2014 only
+    bonus_choice_count: Annotated[int, Field(ge=0, le=6)] = 0
+    bonus_choice_amount: Annotated[int, Field(ge=1, le=2)] = 1
+    languages: list[Slug] = []
+    language_choices: Annotated[int, Field(ge=0, le=5)] = 0
+    skills: list[Slug] = []
+    skill_choices: Annotated[int, Field(ge=0, le=5)] = 0
+    skill_choice_from: list[Slug] = []  # empty: any skill
+    hp_per_level: Annotated[int, Field(ge=0, le=5)] = 0
+    powerful_build: bool = False
+
+
+class HomebrewArmor(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    category: ArmorCategory
+    base_ac: Annotated[int, Field(ge=0, le=30)]
+    dex_bonus: bool = True
+    max_dex: Annotated[int, Field(ge=0, le=10)] | None = None
+    str_minimum: Annotated[int, Field(ge=0, le=30)] = 0
+
+
+class HomebrewItem(_Entry):
+    """Gear, armor (with `armor`), a magic item (`magic`), a container (`capacity_lb`)."""
+
+    kind: Literal["item"] = "item"
+    weight: Annotated[float, Field(ge=0, le=100_000)] = 0
+    cost_cp: Annotated[int, Field(ge=0)] = 0
+    armor: HomebrewArmor | None = None
+    magic: bool = False
+    requires_attunement: bool = False
+    ac_bonus: Annotated[int, Field(ge=0, le=5)] = 0
+    capacity_lb: Annotated[float, Field(ge=0, le=100_000)] | None = None
+    extradimensional: bool = False  # contents don't count toward the carrier's load
+
+    @model_validator(mode="after")
+    def _attunement_is_magic(self) -> HomebrewItem:
+        if self.requires_attunement and not self.magic:
+            raise ValueError("only a magic item can require attunement")
+        return self
+
+
+class HomebrewBackground(_Entry):
+    kind: Literal["background"] = "background"
+    skills: Annotated[list[Slug], Field(max_length=4)] = []
+    language_choices: Annotated[int, Field(ge=0, le=5)] = 0
+    abilities: Annotated[list[Ability], Field(max_length=3)] = []  # 2024 ability options
+    feat: Slug | None = None
+
+
+class HomebrewSpell(_Entry):
+    kind: Literal["spell"] = "spell"
+    level: Annotated[int, Field(ge=0, le=9)]
+    school: Slug
+    classes: list[Slug] = []
+
+
+HomebrewEntry = Annotated[
+    HomebrewClass | HomebrewSubclass | HomebrewSpecies | HomebrewItem | HomebrewBackground
+    | HomebrewSpell,
+    Field(discriminator="kind"),
+]
