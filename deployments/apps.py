@@ -8,7 +8,6 @@ prefix, with which config object: this module reads it rather than repeating it.
 from __future__ import annotations
 
 import importlib
-import typing
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -57,9 +56,10 @@ def _spec(path: Path, app: dict[str, Any]) -> AppSpec:
             f"{where}: import_path {app.get('import_path')!r} does not name an application "
             f"builder (module:function with INGRESS beside it): {exc}"
         ) from None
-    config_type = next(iter(typing.get_type_hints(builder).values()))
+    if not callable(builder):
+        raise ConfigError(f"{where}: {builder_name!r} is not an application builder.")
     try:
-        config = config_type.model_validate(app.get("args") or {})
+        config = ingress.config_type.model_validate(app.get("args") or {})
     except ValidationError as exc:
         raise ConfigError(f"{where}: invalid args:\n{exc}") from None
     prefix = app.get("route_prefix")
@@ -84,7 +84,7 @@ def compose_local(
     for spec in specs:
         if spec.ingress is PortalIngress:
             ingresses[spec.name] = PortalIngress(spec.config, settings, db, directory=directory)
-    routes = {spec.route_prefix: ingresses[spec.name].app for spec in specs}
+    routes = {spec.route_prefix: ingresses[spec.name].http for spec in specs}
     return PrefixRouter(routes), ingresses
 
 

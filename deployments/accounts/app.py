@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import FastAPI
 from pydantic import Field
 from ray import serve
@@ -8,7 +10,7 @@ from ray.serve import Application
 from cluster.rate_limit import make_rate_limiter
 from deployments.accounts import api_router
 from deployments.common.config import AppConfig
-from deployments.common.ingress import AppIngress
+from deployments.common.ingress import AppIngress, validated_args
 from deployments.common.runner import ServiceRunner
 from deployments.http.app import new_app
 from domain.users.service import AccountService
@@ -21,6 +23,7 @@ class AccountsConfig(AppConfig):
 
 class AccountsIngress(AppIngress):
     route_prefix = api_router.PREFIX
+    config_type = AccountsConfig
     config: AccountsConfig
 
     def create_app(self) -> FastAPI:
@@ -51,5 +54,6 @@ class AccountsIngress(AppIngress):
 Accounts = serve.deployment(name="Accounts")(serve.ingress()(AccountsIngress))
 
 
-def build(config: AccountsConfig) -> Application:
-    return Accounts.bind(config)
+def build(args: dict[str, Any]) -> Application:
+    """serve_config.yaml's builder: `args` is validated into the config object."""
+    return Accounts.bind(validated_args(Accounts, args))

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from typing import Any
 
 from fastapi import FastAPI
 from ray import serve
@@ -8,7 +9,7 @@ from ray.serve import Application
 
 from deployments.characters import api_router
 from deployments.common.config import AppConfig
-from deployments.common.ingress import AppIngress
+from deployments.common.ingress import AppIngress, validated_args
 from deployments.common.runner import ServiceRunner, signed_in
 from deployments.http.app import new_app
 from domain.characters.messages import CharacterOut, CharacterSummary, XpAwardRequest, XpAwardResult
@@ -25,6 +26,7 @@ class CharactersIngress(AppIngress):
     """Implements `deployments.calls.characters.CharacterCalls`."""
 
     route_prefix = api_router.PREFIX
+    config_type = CharactersConfig
     config: CharactersConfig
 
     def create_app(self) -> FastAPI:
@@ -70,5 +72,6 @@ class CharactersIngress(AppIngress):
 Characters = serve.deployment(name="Characters")(serve.ingress()(CharactersIngress))
 
 
-def build(config: CharactersConfig) -> Application:
-    return Characters.bind(config)
+def build(args: dict[str, Any]) -> Application:
+    """serve_config.yaml's builder: `args` is validated into the config object."""
+    return Characters.bind(validated_args(Characters, args))

@@ -25,15 +25,17 @@ class AppIngress:
     # Must equal the application's route_prefix in serve_config.yaml (checked at start):
     # routes are declared with full paths, so a search for a URL finds its route.
     route_prefix: ClassVar[str]
+    config_type: ClassVar[type[AppConfig]]
     uses_database: ClassVar[bool] = True
 
     def __init__(
         self,
-        config: AppConfig,
+        config: AppConfig | dict[str, Any],
         settings: Settings | None = None,
         db: Database | None = None,
     ):
-        self.config = config
+        # Serve hands the bound config over as a dict; tests pass the object.
+        self.config = self.config_type.model_validate(config)
         self.behind_serve = settings is None
         self.settings = settings or get_settings()
         logs.configure_logging(self.settings.log_level)
@@ -43,7 +45,7 @@ class AppIngress:
             db = Database(self.settings.resolved_database_url)
         self._db = db
         self._redis = Redis.from_url(self.settings.redis_url) if self.settings.redis_url else None
-        self.app = self.create_app()
+        self.http = self.create_app()  # "app" is taken by Serve's ingress wrapper
 
     @property
     def db(self) -> Database:
@@ -54,7 +56,7 @@ class AppIngress:
         raise NotImplementedError
 
     def __serve_build_asgi_app__(self) -> ASGIApp:
-        return _FullPaths(self.app)
+        return _FullPaths(self.http)
 
     # --- AppCalls -------------------------------------------------------------------------
 
@@ -66,7 +68,7 @@ class AppIngress:
         return Readiness(ready="down" not in deps.values(), dependencies=deps)
 
     async def openapi(self) -> dict[str, Any]:
-        return self.app.openapi()
+        return self.http.openapi()
 
     async def _redis_state(self) -> str:
         if self._redis is None:
@@ -88,3 +90,11 @@ class _FullPaths:
         if scope["type"] in ("http", "websocket"):
             scope = {**scope, "root_path": ""}
         await self.app(scope, receive, send)
+
+
+def validated_args(deployment: Any, args: dict[str, Any]) -> dict[str, Any]:
+    """A builder's `args` checked against the ingress's config object: a wrong key or value
+    fails the deploy with pydantic's message naming it. Serve passes the result, a dict, to
+    the ingress constructor."""
+    ingress: type[AppIngress] = deployment.func_or_class
+    return ingress.config_type.model_validate(args).model_dump()

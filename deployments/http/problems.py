@@ -15,7 +15,7 @@ from cluster.logs import get_logger, request_id_var
 from domain.errors import DomainError
 from domain.sheet import shape_errors
 
-log = get_logger("gateway")
+log = get_logger("http")
 MEDIA_TYPE = "application/problem+json"
 
 _HTTP_CODES = {
@@ -55,7 +55,7 @@ def problem(
 
 async def _domain_error(_: Request, exc: DomainError) -> JSONResponse:
     headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
-    if exc.status == 429:
+    if "retry_after" in exc.extra:  # 429, and 503 for a replica that went away
         headers = {"Retry-After": str(exc.extra["retry_after"])}
     return problem(
         exc.status,

@@ -16,9 +16,11 @@ from pydantic import BaseModel, Field
 from ray import serve
 from ray.serve import Application
 
+from cluster.database import Database
+from cluster.settings import Settings
 from deployments.calls.app import Readiness
 from deployments.common.config import AppConfig
-from deployments.common.ingress import AppIngress
+from deployments.common.ingress import AppIngress, validated_args
 from deployments.http.app import VERSION, new_app
 from deployments.portal.directory import AppEntry, Directory, ServeDirectory
 from deployments.portal.openapi import merge
@@ -50,11 +52,19 @@ class ClusterReadiness(BaseModel):
 
 class PortalIngress(AppIngress):
     route_prefix = "/"
+    config_type = PortalConfig
     uses_database = False
     config: PortalConfig
 
-    def __init__(self, config: PortalConfig, settings=None, db=None, directory=None):
-        self.directory: Directory = directory or ServeDirectory(config.name)
+    def __init__(
+        self,
+        config: PortalConfig | dict[str, Any],
+        settings: Settings | None = None,
+        db: Database | None = None,
+        directory: Directory | None = None,
+    ):
+        name = PortalConfig.model_validate(config).name
+        self.directory: Directory = directory or ServeDirectory(name)
         super().__init__(config, settings, db)
 
     def create_app(self) -> FastAPI:
@@ -105,7 +115,7 @@ class PortalIngress(AppIngress):
         return ClusterReadiness(ready=all(s.ready for s in apps.values()), applications=apps)
 
     async def merged_openapi(self) -> dict[str, Any]:
-        docs: dict[str, dict[str, Any]] = {"portal": self.app.openapi()}
+        docs: dict[str, dict[str, Any]] = {"portal": self.http.openapi()}
         for entry in await self.directory.entries():
             if entry.status != "RUNNING":
                 continue  # a loading application joins the document once it runs
@@ -164,5 +174,6 @@ _DESCRIPTION = (
 Portal = serve.deployment(name="Portal")(serve.ingress()(PortalIngress))
 
 
-def build(config: PortalConfig) -> Application:
-    return Portal.bind(config)
+def build(args: dict[str, Any]) -> Application:
+    """serve_config.yaml's builder: `args` is validated into the config object."""
+    return Portal.bind(validated_args(Portal, args))

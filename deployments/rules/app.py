@@ -1,11 +1,13 @@
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import FastAPI
 from ray import serve
 from ray.serve import Application
 
 from deployments.common.config import AppConfig
-from deployments.common.ingress import AppIngress
+from deployments.common.ingress import AppIngress, validated_args
 from deployments.common.runner import ServiceRunner, signed_in
 from deployments.http.app import new_app
 from deployments.rules import api_router, homebrew_router
@@ -18,6 +20,7 @@ class RulesConfig(AppConfig):
 
 class RulesIngress(AppIngress):
     route_prefix = api_router.PREFIX
+    config_type = RulesConfig
     config: RulesConfig
 
     def create_app(self) -> FastAPI:
@@ -41,5 +44,6 @@ class RulesIngress(AppIngress):
 Rules = serve.deployment(name="Rules")(serve.ingress()(RulesIngress))
 
 
-def build(config: RulesConfig) -> Application:
-    return Rules.bind(config)
+def build(args: dict[str, Any]) -> Application:
+    """serve_config.yaml's builder: `args` is validated into the config object."""
+    return Rules.bind(validated_args(Rules, args))

@@ -50,13 +50,18 @@ def cluster(request, tmp_path_factory):
     assert server.proc.returncode == 0, (data / "run.log").read_text()[-3000:]
 
 
-def test_walkthrough(cluster):
-    creds = {"username": "dungeonmaster", "password": "a long password", "role": "dm"}
+@pytest.fixture(scope="module")
+def admin_auth(cluster) -> dict[str, str]:
+    """The first account of the install, which becomes admin (as in the README)."""
+    creds = {"username": "dungeonmaster", "password": "a long password"}
     r = cluster.post("/api/v2/auth/register", json=creds)
-    assert r.status_code == 201, r.text
-    del creds["role"]
+    assert r.status_code == 201 and r.json()["role"] == "admin", r.text
     tokens = cluster.post("/api/v2/auth/login", json=creds).json()
-    auth = {"Authorization": f"Bearer {tokens['access_token']}"}
+    return {"Authorization": f"Bearer {tokens['access_token']}"}
+
+
+def test_walkthrough(cluster, admin_auth):
+    auth = admin_auth
 
     r = cluster.post("/api/v2/characters", json=EXAMPLE_2024, headers=auth)
     assert r.status_code == 201, r.text
@@ -84,12 +89,8 @@ def test_walkthrough(cluster):
     assert r.json()["version"] == 3 and r.json()["document"]["theme"] is None
 
 
-def test_more_endpoints_through_serve(cluster):
-    creds = {"username": "game-master", "password": "a long password", "role": "dm"}
-    cluster.post("/api/v2/auth/register", json=creds)
-    del creds["role"]
-    token = cluster.post("/api/v2/auth/login", json=creds).json()["access_token"]
-    auth = {"Authorization": f"Bearer {token}"}
+def test_more_endpoints_through_serve(cluster, admin_auth):
+    auth = admin_auth
 
     r = cluster.post(
         "/api/v2/characters/bulk/create",
@@ -137,4 +138,11 @@ def test_errors_cross_replicas_as_problems(cluster):
     assert r.status_code == 422 and r.json()["code"] == "character_invalid"
     r = cluster.get("/healthz", headers={"X-Request-ID": "e2e-trace-1"})
     assert r.headers.get_list("x-request-id") == ["e2e-trace-1"]
-    assert cluster.get("/readyz").json() == {"status": "ready"}
+    assert r.headers["x-content-type-options"] == "nosniff"
+    # An unsafe id is replaced, and the header matches the body's request_id.
+    r = cluster.get("/api/v2/characters/1", headers={"X-Request-ID": "<script>x</script>"})
+    assert r.headers.get_list("x-request-id") == [r.json()["request_id"]]
+    assert "<" not in r.headers["x-request-id"]
+    ready = cluster.get("/readyz").json()
+    assert ready["ready"] is True
+    assert set(ready["applications"]) == {"accounts", "characters", "rules"}

@@ -21,7 +21,7 @@ def test_cli_db_upgrade(tmp_path):
     assert run.returncode == 0, run.stderr
     assert (tmp_path / "lorekeeper.db").exists()
     run = lorekeeper("db", "current", data_dir=tmp_path)
-    assert "0001" in run.stdout + run.stderr
+    assert "(head)" in run.stdout + run.stderr
 
 
 def test_run_refuses_a_taken_port(tmp_path):

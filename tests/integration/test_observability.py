@@ -15,8 +15,8 @@ class _BrokenRunner:
 
 def test_unexpected_errors_are_500_problems_without_internals(settings, db):
     ingress = AccountsIngress(AccountsConfig(), settings, db)
-    ingress.app.state.accounts = _BrokenRunner()
-    with TestClient(ingress.app, raise_server_exceptions=False) as client:
+    ingress.http.state.accounts = _BrokenRunner()
+    with TestClient(ingress.http, raise_server_exceptions=False) as client:
         r = client.post("/api/v2/auth/login", json={"username": "someone", "password": "pw"})
     assert r.status_code == 500
     body = r.json()

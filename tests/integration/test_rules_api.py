@@ -23,11 +23,12 @@ def test_table_search_and_paging(player):
     assert skills == [{"slug": "stealth", "homebrew": False, "ability": "dex"}]
 
 
-def test_homebrew_shows_in_the_catalog(dm, player):
-    dm.post(
+def test_homebrew_shows_in_the_catalog(admin, player):
+    r = admin.post(
         "/api/v2/rules/2024/homebrew",
         json={"kind": "item", "slug": "lucky-coin", "name": "Lucky Coin", "weight": 0},
     )
+    assert r.status_code == 201, r.text
     items = player.get(f"{URL}/2024/items", params={"q": "lucky"}).json()["items"]
     assert [(i["slug"], i["homebrew"]) for i in items] == [("lucky-coin", True)]
     assert player.get(f"{URL}/2014/items", params={"q": "lucky"}).json()["total"] == 0
