@@ -19,6 +19,7 @@ import subprocess
 import sys
 import time
 from collections import Counter
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
@@ -117,9 +118,19 @@ def _alive(pid: int) -> bool:
 # --- the cluster ----------------------------------------------------------------------------
 
 
+@dataclass
+class Cluster:
+    ingress: str
+    server: Server
+    client: httpx.Client
+    ports: dict[str, int]
+    log: Path
+
+
 @pytest.fixture(scope="module", params=["haproxy", "proxy"])
 def cluster(request, tmp_path_factory):
-    data = tmp_path_factory.mktemp(f"listeners-{request.param}")
+    # Short: Ray's unix sockets live under it (107 bytes at most).
+    data = tmp_path_factory.mktemp(f"lk{request.param[0]}")
     ports = {name: _free_port() for name in ("http", "stats", "metrics", "fallback")}
     env = {
         "LOREKEEPER_DATA_DIR": str(data),
@@ -135,7 +146,7 @@ def cluster(request, tmp_path_factory):
     try:
         server.wait_ready(base, timeout=300)
         with httpx.Client(base_url=base, timeout=30) as client:
-            yield request.param, server, client, ports, data / "run.log"
+            yield Cluster(request.param, server, client, ports, data / "run.log")
     finally:
         server.stop()
 
@@ -152,46 +163,43 @@ def _two_replica_pids(client: httpx.Client) -> set[int]:
 
 
 def test_every_listener_is_on_loopback(cluster):
-    ingress, server, client, ports, _ = cluster
-    _two_replica_pids(client)  # both replicas up, with their servers
-    found = listeners(process_tree(server.proc.pid))
+    _two_replica_pids(cluster.client)  # both replicas up, with their servers
+    found = listeners(process_tree(cluster.server.proc.pid))
     table = "\n".join(f"{a:>16} {p:>6} {pid:>7} {name}" for a, p, pid, name in found)
     assert found, "no listener found in the cluster's process tree"
     assert all(is_loopback(address) for address, *_ in found), table
     names = {name for *_, name in found}
     assert {"gcs_server", "raylet"} <= names, table
     by_port = {port: name for _, port, _, name in found}
-    if ingress == "haproxy":
+    if cluster.ingress == "haproxy":
         for port in ("http", "stats", "metrics"):
-            assert by_port.get(ports[port]) == "haproxy", (port, table)
+            assert by_port.get(cluster.ports[port]) == "haproxy", (port, table)
         # Each ingress replica's own HTTP server (direct ingress), in 30000-31000.
         replica_ports = [p for _, p, _, n in found if n.startswith("ray::ServeRepli")]
         assert sum(30000 <= p <= 31000 for p in replica_ports) == 2, table
     else:
-        assert by_port.get(ports["http"]) == "ray::ProxyActor", table
+        assert by_port.get(cluster.ports["http"]) == "ray::ProxyActor", table
 
 
 def test_the_ingress_serves_the_application(cluster):
-    ingress, _, client, ports, _ = cluster
-    r = client.get("/pid")
+    r = cluster.client.get("/pid")
     assert r.status_code == 200 and r.json()["pid"] > 0
-    if ingress != "haproxy":
+    if cluster.ingress != "haproxy":
         return
-    metrics = httpx.get(f"http://127.0.0.1:{ports['metrics']}/metrics", timeout=10)
+    metrics = httpx.get(f"http://127.0.0.1:{cluster.ports['metrics']}/metrics", timeout=10)
     assert metrics.status_code == 200 and "haproxy_process_" in metrics.text
-    stats = httpx.get(f"http://127.0.0.1:{ports['stats']}/stats", timeout=10)
+    stats = httpx.get(f"http://127.0.0.1:{cluster.ports['stats']}/stats", timeout=10)
     assert stats.status_code == 200
 
 
 def test_haproxy_answers_its_own_errors_as_problems(cluster):
     """502/503 (no replica could answer) -> 503 problem with Retry-After: read from the
     running HAProxy's config (its -f argument) and the errorfiles it names."""
-    ingress, server, *_ = cluster
-    if ingress != "haproxy":
+    if cluster.ingress != "haproxy":
         pytest.skip("HAProxy only")
     (haproxy,) = [
         pid
-        for pid in process_tree(server.proc.pid)
+        for pid in process_tree(cluster.server.proc.pid)
         if _alive(pid) and Path(f"/proc/{pid}/comm").read_text().strip() == "haproxy"
     ]
     argv = Path(f"/proc/{haproxy}/cmdline").read_bytes().split(b"\0")
@@ -212,16 +220,16 @@ def test_haproxy_answers_its_own_errors_as_problems(cluster):
 def test_gets_survive_a_replica_death(cluster):
     """kill -9 one of the two replicas under a bounded GET load: HAProxy retries the cut
     requests on the other replica (retry-on empty-response, option redispatch)."""
-    ingress, server, client, ports, _ = cluster
-    if ingress != "haproxy":
+    if cluster.ingress != "haproxy":
         pytest.skip("retries are HAProxy's")
-    victim = min(_two_replica_pids(client))
-    assert victim in process_tree(server.proc.pid)  # only ever kill what this test started
+    victim = min(_two_replica_pids(cluster.client))
+    # Only ever kill a process this test started.
+    assert victim in process_tree(cluster.server.proc.pid)
     statuses: Counter = Counter()
 
     async def load(total: int = 400, concurrency: int = 4, kill_at: int = 100) -> None:
         sent = 0
-        async with httpx.AsyncClient(base_url=str(client.base_url), timeout=30) as c:
+        async with httpx.AsyncClient(base_url=str(cluster.client.base_url), timeout=30) as c:
 
             async def worker() -> None:
                 nonlocal sent
@@ -241,7 +249,7 @@ def test_gets_survive_a_replica_death(cluster):
 
 
 def test_ctrl_c_stops_everything_within_seconds(cluster):
-    _, server, client, ports, log = cluster
+    server, log = cluster.server, cluster.log
     pids = process_tree(server.proc.pid)
     began = time.monotonic()
     os.killpg(server.proc.pid, signal.SIGINT)  # what Ctrl-C sends to the terminal's group
@@ -255,6 +263,5 @@ def test_ctrl_c_stops_everything_within_seconds(cluster):
     while (left := [p for p in pids if _alive(p)]) and time.monotonic() < deadline:
         time.sleep(0.2)
     assert not left, [(p, Path(f"/proc/{p}/cmdline").read_bytes()[:120]) for p in left]
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", ports["http"]))  # the port is free again
+    assert cluster.ports["http"] not in {port for _, port in _listening_inodes().values()}
     print(f"SIGINT to exit: {took:.1f}s")
