@@ -21,9 +21,11 @@ def new_app(
     routers: list[APIRouter],
     behind_serve: bool,
     serve_openapi: bool = True,
+    uses_database: bool = True,
 ) -> FastAPI:
     """`behind_serve`: Serve already echoes X-Request-ID (made safe by
-    cluster.request_ids), so the app must not add a second header."""
+    cluster.request_ids), so the app must not add a second header. `uses_database`: its
+    routes may answer 503 `database_unavailable` (documented on each operation)."""
     app = FastAPI(
         title=title,
         version=VERSION,
@@ -38,6 +40,7 @@ def new_app(
     app.state.echo_request_id = not behind_serve
     app.state.settings = settings
     problems.install(app)
+    problems.document(app, uses_database=uses_database)
     app.add_middleware(
         RequestContext, max_body_bytes=settings.max_body_bytes, echo_header=not behind_serve
     )

@@ -8,7 +8,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from pydantic import ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from cluster.logs import get_logger, request_id_var
@@ -27,6 +27,24 @@ _HTTP_CODES = {
     413: "payload_too_large",
     415: "unsupported_media_type",
 }
+
+
+class Problem(BaseModel):
+    """An RFC 9457 problem document: the body of every error answer. Some codes add members
+    (`current_version` for `version_conflict`, `retry_after` for `rate_limited`)."""
+
+    model_config = ConfigDict(extra="allow")
+    type: str = Field(description="https://lorekeeper.dev/problems/<code>")
+    title: str
+    status: int
+    code: str = Field(description="Stable, for programs: `validation_error`, `not_found`, ...")
+    detail: str = Field(description="For people: what went wrong and how to fix it.")
+    request_id: str = Field(description="Also in the X-Request-ID header and every log line.")
+    errors: list[dict[str, Any]] = Field(
+        [],
+        description="Validation errors `{path, code, message, fix?}` (for `bulk_invalid`, the "
+        "failed items `{index, ok, errors}`); absent when there are none.",
+    )
 
 
 def problem(
@@ -120,3 +138,77 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(ValidationError, _model_error)  # type: ignore[arg-type]
     app.add_exception_handler(StarletteHTTPException, _http_error)  # type: ignore[arg-type]
     app.add_exception_handler(Exception, _unexpected)
+
+
+# --- OpenAPI: the problem answers of every operation ------------------------------------
+
+_SCHEMA_REF = {"$ref": "#/components/schemas/Problem"}
+_DESCRIPTIONS = {
+    400: "`malformed_json`, `json_too_deep`: the body is not JSON the API can read",
+    401: "`unauthorized`: no access token, or an expired or invalid one",
+    403: "`forbidden`: your role lacks the permission",
+    404: "`not_found`: no such resource, or one you may not see",
+    409: "Conflicts with the current state: `version_conflict` (with `current_version`)",
+    413: "`payload_too_large`: the body is over LOREKEEPER_MAX_BODY_BYTES",
+    422: "`validation_error` (with `errors`), `nul_byte`, or a rule of this operation",
+    428: "`precondition_required`: send If-Match with the version you edited",
+    429: "`rate_limited`: retry after Retry-After seconds",
+    431: "`headers_too_large`: the request headers are over 16 KiB together",
+    500: "`internal_error`: a bug on our side; report the request_id",
+    503: "`database_unavailable`: retry shortly",
+}
+_WRITES = ("post", "put", "patch")
+
+
+def document(app: FastAPI, *, uses_database: bool) -> None:
+    """Every operation of `app`'s OpenAPI document lists the problem answers it can give,
+    derived from what it takes: any request (422, 431, 500), a token (401, 403), a path
+    parameter (404), a body (400, 413), If-Match (409, 428), the database (503). A route adds
+    others with `responses={409: {"description": ...}}`; each gets the Problem schema."""
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            _add_problems(generate(), uses_database=uses_database)
+        return app.openapi_schema  # type: ignore[return-value]
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
+def _add_problems(doc: dict[str, Any], *, uses_database: bool) -> None:
+    for path_item in doc.get("paths", {}).values():
+        for method, op in path_item.items():
+            if method in ("parameters", "summary", "description", "servers"):
+                continue
+            responses = op.setdefault("responses", {})
+            for status in _statuses(method, op, uses_database):
+                responses.setdefault(str(status), {})
+            for status, response in responses.items():
+                if not status.isdigit() or int(status) < 400:
+                    continue
+                if status == "422" or not response.get("content"):
+                    # FastAPI's own 422 (HTTPValidationError) is not what we send.
+                    response["content"] = {MEDIA_TYPE: {"schema": _SCHEMA_REF}}
+                if response.get("description") in (None, "", "Validation Error"):
+                    code = int(status)
+                    response["description"] = _DESCRIPTIONS.get(code, HTTPStatus(code).phrase)
+    schemas = doc.setdefault("components", {}).setdefault("schemas", {})
+    schemas["Problem"] = Problem.model_json_schema(ref_template="#/components/schemas/{model}")
+    for unused in ("HTTPValidationError", "ValidationError"):  # FastAPI's, replaced above
+        schemas.pop(unused, None)
+
+
+def _statuses(method: str, op: dict[str, Any], uses_database: bool) -> list[int]:
+    params = op.get("parameters", [])
+    found = [422, 431, 500]
+    if op.get("security"):
+        found += [401, 403]
+    if any(p.get("in") == "path" for p in params):
+        found.append(404)
+    if method in _WRITES:  # the middleware reads every such body before any route
+        found += [400, 413]
+    if any(p.get("in") == "header" and p.get("name", "").lower() == "if-match" for p in params):
+        found += [409, 428]
+    if uses_database:
+        found.append(503)
+    return sorted(found)

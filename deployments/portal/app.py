@@ -76,6 +76,7 @@ class PortalIngress(AppIngress):
             routers=[router],
             behind_serve=self.behind_serve,
             serve_openapi=False,  # /openapi.json is the merged document below
+            uses_database=False,
         )
         app.state.portal = self
         app.mount("/docs/static", StaticFiles(directory=_SWAGGER), name="swagger")
