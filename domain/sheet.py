@@ -9,9 +9,16 @@ an invalid-by-the-rules character still parses and gets a useful report.
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationError,
+    model_validator,
+)
 
 Ruleset = Literal["2014", "2024"]
 AbilityMethod = Literal["point_buy", "standard_array", "rolled", "manual"]
@@ -27,8 +34,27 @@ Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9]+(?:-[a-z0-9]+)*$", m
 Score = Annotated[int, Field(ge=0, le=99)]
 
 
+def _whole_numbers(data: Any) -> Any:
+    """JSON has one number type: 3.0 is the integer 3, as JSON Schema counts it."""
+    if isinstance(data, float) and data.is_integer():
+        return int(data)
+    if isinstance(data, dict):
+        return {k: _whole_numbers(v) for k, v in data.items()}
+    if isinstance(data, list):
+        return [_whole_numbers(v) for v in data]
+    return data
+
+
 class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    """What clients send: unknown fields are errors, and values must have the JSON type that
+    the schema states (`false` or "3" is not an integer; 3.0 is)."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, strict=True)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _json_numbers(cls, data: Any) -> Any:
+        return _whole_numbers(data)
 
 
 class Abilities(Strict):

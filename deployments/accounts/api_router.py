@@ -6,11 +6,12 @@ from datetime import timedelta
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
 from cluster.rate_limit import check_login, check_registration, client_address
 from deployments.common.runner import ServiceRunner
 from deployments.http.auth import CurrentPrincipal, requires
+from domain.sheet import Strict
 from domain.users.permissions import Permission
 from domain.users.schemas import (
     InvitationOut,
@@ -31,13 +32,11 @@ Manager = Annotated[Principal, Depends(requires(Permission.USERS_MANAGE))]
 UserId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 
 
-class RoleChange(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class RoleChange(Strict):
     role: Role
 
 
-class InvitationRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class InvitationRequest(Strict):
     role: Literal["dm", "player"] = "dm"
     expires_in_hours: int = Field(7 * 24, ge=1, le=30 * 24)
 
@@ -62,7 +61,21 @@ def _address(request: Request) -> str:
     return client_address(peer, request.headers.get("x-forwarded-for"), settings.trusted_proxies)
 
 
-@router.post("/register", status_code=201)
+_RATE_LIMITED = {
+    429: {
+        "description": "`rate_limited`: too many attempts; retry after Retry-After seconds",
+        "headers": {
+            "Retry-After": {"description": "Seconds to wait", "schema": {"type": "integer"}}
+        },
+    }
+}
+
+
+@router.post(
+    "/register",
+    status_code=201,
+    responses={409: {"description": "`username_taken`"}, **_RATE_LIMITED},
+)
 async def register(body: RegisterRequest, request: Request, svc: Accounts) -> UserOut:
     """Create a player account (or, with an `invitation` code, the role it grants). The first
     account of a fresh install is the admin. Limited per client address."""
@@ -71,7 +84,7 @@ async def register(body: RegisterRequest, request: Request, svc: Accounts) -> Us
     return await svc.run(None, lambda s: s.register(body))
 
 
-@router.post("/login")
+@router.post("/login", responses={401: {"description": "`bad_credentials`"}, **_RATE_LIMITED})
 async def login(
     body: LoginRequest, request: Request, response: Response, svc: Accounts
 ) -> TokenPair:
@@ -82,7 +95,9 @@ async def login(
     return await svc.run(None, lambda s: s.login(body))
 
 
-@router.post("/refresh")
+@router.post(
+    "/refresh", responses={401: {"description": "`bad_refresh`: used, expired or unknown"}}
+)
 async def refresh(body: RefreshRequest, response: Response, svc: Accounts) -> TokenPair:
     """Trade a refresh token (it works once) for a new pair. Replaying a used one revokes
     every token of that login."""
@@ -106,10 +121,11 @@ async def list_users(
     return await svc.run(principal, lambda s: s.list_users(limit, offset))
 
 
-@router.put("/users/{user_id}/role")
-async def set_role(
-    user_id: UserId, body: RoleChange, principal: Manager, svc: Accounts
-) -> UserOut:
+@router.put(
+    "/users/{user_id}/role",
+    responses={409: {"description": "`last_admin`: it would leave no admin"}},
+)
+async def set_role(user_id: UserId, body: RoleChange, principal: Manager, svc: Accounts) -> UserOut:
     """Grant a role (admins): `dm`, `player` or `admin`. The last admin cannot be demoted
     (409 `last_admin`). The user's next access token carries the new role."""
     return await svc.run(principal, lambda s: s.set_role(user_id, body.role))

@@ -33,7 +33,9 @@ from domain.sheet import CharacterDoc, Ruleset
 
 PREFIX = "/api/v2/characters"
 router = APIRouter(prefix=PREFIX, tags=["characters"])
-# Bounded so that an absurd id is a 422, not a database overflow.
+# Bounded so that an absurd id is a 422, not a database overflow. The paths say
+# `{character_id:int}`, so that /characters/validate is never taken for an id: a method it
+# does not take answers 405, not 422.
 CharacterId = Annotated[int, Path(ge=1, le=MAX_ID)]
 VersionNumber = Annotated[int, Path(ge=1, le=MAX_ID)]
 
@@ -106,14 +108,14 @@ async def bulk_create(
     return await svc.run(principal, lambda s: s.bulk_create(body.characters, partial=partial))
 
 
-@router.get("/{character_id}")
+@router.get("/{character_id:int}")
 async def get_character(
     character_id: CharacterId, principal: CurrentPrincipal, svc: Characters, response: Response
 ) -> CharacterOut:
     return _with_etag(response, await svc.run(principal, lambda s: s.get(character_id)))
 
 
-@router.put("/{character_id}")
+@router.put("/{character_id:int}")
 async def replace_character(
     character_id: CharacterId,
     doc: DocumentBody,
@@ -128,7 +130,7 @@ async def replace_character(
     return _with_etag(response, out)
 
 
-@router.patch("/{character_id}")
+@router.patch("/{character_id:int}")
 async def patch_character(
     character_id: CharacterId,
     patch: Annotated[
@@ -150,7 +152,7 @@ async def patch_character(
     return _with_etag(response, out)
 
 
-@router.delete("/{character_id}", status_code=204)
+@router.delete("/{character_id:int}", status_code=204)
 async def delete_character(
     character_id: CharacterId, expected: IfMatch, principal: CurrentPrincipal, svc: Characters
 ) -> Response:
@@ -158,7 +160,7 @@ async def delete_character(
     return Response(status_code=204)
 
 
-@router.get("/{character_id}/validation")
+@router.get("/{character_id:int}/validation")
 async def character_validation(
     character_id: CharacterId, principal: CurrentPrincipal, svc: Characters
 ) -> CheckOut:
@@ -166,7 +168,7 @@ async def character_validation(
     return CheckOut(validation=out.validation, derived=out.derived)
 
 
-@router.put("/{character_id}/theme/transition")
+@router.put("/{character_id:int}/theme/transition")
 async def transition_theme(
     character_id: CharacterId,
     body: ThemeTransition,
@@ -182,21 +184,21 @@ async def transition_theme(
     return out
 
 
-@router.get("/{character_id}/versions")
+@router.get("/{character_id:int}/versions")
 async def list_versions(
     character_id: CharacterId, principal: CurrentPrincipal, svc: Characters
 ) -> list[VersionSummary]:
     return await svc.run(principal, lambda s: s.versions(character_id))
 
 
-@router.get("/{character_id}/versions/{number}")
+@router.get("/{character_id:int}/versions/{number:int}")
 async def get_version(
     character_id: CharacterId, number: VersionNumber, principal: CurrentPrincipal, svc: Characters
 ) -> VersionOut:
     return await svc.run(principal, lambda s: s.version(character_id, number))
 
 
-@router.post("/{character_id}/versions/{number}/restore")
+@router.post("/{character_id:int}/versions/{number:int}/restore")
 async def restore_version(
     character_id: CharacterId,
     number: VersionNumber,
@@ -212,7 +214,7 @@ async def restore_version(
     return _with_etag(response, out)
 
 
-@router.post("/{character_id}/xp", status_code=201)
+@router.post("/{character_id:int}/xp", status_code=201)
 async def award_xp(
     character_id: CharacterId, body: XpAwardRequest, principal: CurrentPrincipal, svc: Characters
 ) -> XpAwardResult:
@@ -220,14 +222,14 @@ async def award_xp(
     return await svc.run(principal, lambda s: s.award_xp(character_id, body))
 
 
-@router.get("/{character_id}/xp")
+@router.get("/{character_id:int}/xp")
 async def xp_history(
     character_id: CharacterId, principal: CurrentPrincipal, svc: Characters
 ) -> list[XpAwardOut]:
     return await svc.run(principal, lambda s: s.xp_history(character_id))
 
 
-@router.get("/{character_id}/links")
+@router.get("/{character_id:int}/links")
 async def list_links(
     character_id: CharacterId, principal: CurrentPrincipal, svc: Characters
 ) -> list[LinkOut]:
@@ -235,7 +237,7 @@ async def list_links(
     return await svc.run(principal, lambda s: s.links(character_id))
 
 
-@router.post("/{character_id}/links", status_code=201)
+@router.post("/{character_id:int}/links", status_code=201)
 async def link_character(
     character_id: CharacterId, body: LinkRequest, principal: CurrentPrincipal, svc: Characters
 ) -> LinkOut:

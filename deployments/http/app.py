@@ -3,10 +3,12 @@ ids, limits, security headers and JSON logs. Routes stay in each application's p
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import APIRouter, FastAPI
 
 from cluster.settings import Settings
-from deployments.http import problems
+from deployments.http import etags, problems
 from deployments.http.middleware import RequestContext
 
 VERSION = "0.2.0"
@@ -40,10 +42,25 @@ def new_app(
     app.state.echo_request_id = not behind_serve
     app.state.settings = settings
     problems.install(app)
-    problems.document(app, uses_database=uses_database)
+    _document(app, uses_database=uses_database)
     app.add_middleware(
         RequestContext, max_body_bytes=settings.max_body_bytes, echo_header=not behind_serve
     )
     for router in routers:
         app.include_router(router)
     return app
+
+
+def _document(app: FastAPI, *, uses_database: bool) -> None:
+    """The OpenAPI document says what the toolkit does for every route: If-Match, and the
+    problem+json answers."""
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            doc = generate()
+            etags.document(doc)
+            problems.document(doc, uses_database=uses_database)
+        return app.openapi_schema  # type: ignore[return-value]
+
+    app.openapi = openapi  # type: ignore[method-assign]

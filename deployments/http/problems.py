@@ -10,6 +10,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match, Route
 
 from cluster.logs import get_logger, request_id_var
 from domain.errors import DomainError
@@ -114,9 +115,24 @@ async def _model_error(_: Request, exc: ValidationError) -> JSONResponse:
     return problem(422, "validation_error", f"{len(out)} invalid field(s).", errors=out)
 
 
-async def _http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
     code = _HTTP_CODES.get(exc.status_code, f"http_{exc.status_code}")
-    return problem(exc.status_code, code, str(exc.detail), headers=exc.headers)
+    headers = exc.headers
+    if exc.status_code == 405:
+        headers = {**(headers or {}), "Allow": _allowed_methods(request)}
+    return problem(exc.status_code, code, str(exc.detail), headers=headers)
+
+
+def _allowed_methods(request: Request) -> str:
+    """Every method the path answers (RFC 9110): Starlette's 405 names only the methods of
+    the first route whose path matched, and FastAPI makes a route per method."""
+    methods: set[str] = set()
+    for route in request.app.router.routes:
+        if isinstance(route, Route) and route.methods:
+            match, _ = route.matches(request.scope)
+            if match != Match.NONE:
+                methods |= route.methods
+    return ", ".join(sorted(methods))
 
 
 async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
@@ -160,22 +176,12 @@ _DESCRIPTIONS = {
 _WRITES = ("post", "put", "patch")
 
 
-def document(app: FastAPI, *, uses_database: bool) -> None:
-    """Every operation of `app`'s OpenAPI document lists the problem answers it can give,
-    derived from what it takes: any request (422, 431, 500), a token (401, 403), a path
-    parameter (404), a body (400, 413), If-Match (409, 428), the database (503). A route adds
-    others with `responses={409: {"description": ...}}`; each gets the Problem schema."""
-    generate = app.openapi
-
-    def openapi() -> dict[str, Any]:
-        if app.openapi_schema is None:
-            _add_problems(generate(), uses_database=uses_database)
-        return app.openapi_schema  # type: ignore[return-value]
-
-    app.openapi = openapi  # type: ignore[method-assign]
-
-
-def _add_problems(doc: dict[str, Any], *, uses_database: bool) -> None:
+def document(doc: dict[str, Any], *, uses_database: bool) -> None:
+    """Every operation of an OpenAPI document lists the problem answers it can give,
+    derived from what it takes: any request (422, 431, 500), a token (401, 403), an id or
+    slug in the path (404), a body (400, 413), If-Match (409, 428), the database (503). A
+    route adds others with `responses={409: {"description": ...}}`; each gets the Problem
+    schema and content type."""
     for path_item in doc.get("paths", {}).values():
         for method, op in path_item.items():
             if method in ("parameters", "summary", "description", "servers"):
@@ -183,6 +189,7 @@ def _add_problems(doc: dict[str, Any], *, uses_database: bool) -> None:
             responses = op.setdefault("responses", {})
             for status in _statuses(method, op, uses_database):
                 responses.setdefault(str(status), {})
+            op["responses"] = responses = dict(sorted(responses.items()))
             for status, response in responses.items():
                 if not status.isdigit() or int(status) < 400:
                     continue
@@ -203,7 +210,8 @@ def _statuses(method: str, op: dict[str, Any], uses_database: bool) -> list[int]
     found = [422, 431, 500]
     if op.get("security"):
         found += [401, 403]
-    if any(p.get("in") == "path" for p in params):
+    # An enum (a ruleset, a table) that does not match is a 422; an id or slug may be absent.
+    if any(p.get("in") == "path" and "enum" not in p.get("schema", {}) for p in params):
         found.append(404)
     if method in _WRITES:  # the middleware reads every such body before any route
         found += [400, 413]

@@ -28,7 +28,13 @@ async def list_homebrew(ruleset: Ruleset, principal: CurrentPrincipal, svc: Home
     return await svc.run(principal, lambda h: h.list(ruleset))
 
 
-@router.post("", status_code=201)
+@router.post(
+    "",
+    status_code=201,
+    responses={
+        409: {"description": "`homebrew_conflict`: the slug exists, or clashes with the rules"}
+    },
+)
 async def register_homebrew(
     ruleset: Ruleset, entry: EntryBody, principal: CurrentPrincipal, svc: Homebrew
 ):
@@ -41,7 +47,12 @@ async def get_homebrew(ruleset: Ruleset, slug: Slug, principal: CurrentPrincipal
     return await svc.run(principal, lambda h: h.get(ruleset, slug))
 
 
-@router.put("/{slug}")
+@router.put(
+    "/{slug}",
+    responses={
+        409: {"description": "`homebrew_conflict`: clashes with the rules or other homebrew"}
+    },
+)
 async def replace_homebrew(
     ruleset: Ruleset, slug: Slug, entry: EntryBody, principal: CurrentPrincipal, svc: Homebrew
 ):
@@ -49,7 +60,11 @@ async def replace_homebrew(
     return await svc.run(principal, lambda h: h.replace(ruleset, slug, _json(entry)))
 
 
-@router.delete("/{slug}", status_code=204)
+@router.delete(
+    "/{slug}",
+    status_code=204,
+    responses={409: {"description": "`homebrew_in_use`: other homebrew refers to it"}},
+)
 async def delete_homebrew(
     ruleset: Ruleset, slug: Slug, principal: CurrentPrincipal, svc: Homebrew
 ) -> Response:

@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, Field, StringConstraints
 
-from domain.sheet import Derived, Slug, ValidationReport
+from domain.sheet import Derived, Slug, Strict, ValidationReport
 
 REASON_MAX = 500  # the reason columns are String(500)
 Reason = Annotated[str, StringConstraints(max_length=REASON_MAX, strip_whitespace=True)]
@@ -16,8 +16,8 @@ MAX_ID = 2**31 - 1  # ids are 32-bit integers in the database
 Id = Annotated[int, Field(ge=1, le=MAX_ID)]
 
 
-class Request(BaseModel):
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+class Request(Strict):
+    """A request body: unknown fields and wrong JSON types are errors."""
 
 
 class CharacterOut(BaseModel):

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import ConfigDict, Field, model_validator
 
-from domain.sheet import Ability, Slug
+from domain.sheet import Ability, Slug, Strict
 
 ArmorCategory = Literal["light", "medium", "heavy", "shield"]
 Size = Literal["Tiny", "Small", "Medium", "Large", "Huge", "Gargantuan"]
@@ -15,15 +15,26 @@ LevelTable = Annotated[list[Annotated[int, Field(ge=0, le=99)]], Field(min_lengt
 Name = Annotated[str, Field(min_length=1, max_length=100)]
 
 
-class _Entry(BaseModel):
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
-
+class _Entry(Strict):
     slug: Slug
     name: Name
 
 
 class HomebrewClass(_Entry):
-    kind: Literal["class"] = "class"
+    # The JSON Schema states the rule of `_caster_needs_ability` too.
+    model_config = ConfigDict(
+        json_schema_extra={
+            "if": {
+                "properties": {"caster": {"enum": ["full", "half", "pact"]}},
+                "required": ["caster"],
+            },
+            "then": {
+                "properties": {"spellcasting_ability": {"type": "string"}},
+                "required": ["spellcasting_ability"],
+            },
+        }
+    )
+    kind: Literal["class"]
     hit_die: Literal[6, 8, 10, 12]
     saving_throws: Annotated[list[Ability], Field(max_length=6)] = []
     armor: list[ArmorCategory] = []
@@ -49,7 +60,7 @@ class HomebrewClass(_Entry):
 
 
 class HomebrewSubclass(_Entry):
-    kind: Literal["subclass"] = "subclass"
+    kind: Literal["subclass"]
     class_: Slug = Field(alias="class")
     level: Annotated[int, Field(ge=1, le=20)] | None = None  # default: the class's level
 
@@ -57,7 +68,7 @@ class HomebrewSubclass(_Entry):
 class HomebrewSpecies(_Entry):
     """A 2024 species / 2014 race; with `parent` it is a subspecies / subrace."""
 
-    kind: Literal["species"] = "species"
+    kind: Literal["species"]
     parent: Slug | None = None
     size: Size = "Medium"
     speed: Annotated[int, Field(ge=0, le=120)] = 30
@@ -73,9 +84,7 @@ class HomebrewSpecies(_Entry):
     powerful_build: bool = False
 
 
-class HomebrewArmor(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class HomebrewArmor(Strict):
     category: ArmorCategory
     base_ac: Annotated[int, Field(ge=0, le=30)]
     dex_bonus: bool = True
@@ -86,7 +95,17 @@ class HomebrewArmor(BaseModel):
 class HomebrewItem(_Entry):
     """Gear, armor (with `armor`), a magic item (`magic`), a container (`capacity_lb`)."""
 
-    kind: Literal["item"] = "item"
+    # The JSON Schema states the rule of `_attunement_is_magic` too.
+    model_config = ConfigDict(
+        json_schema_extra={
+            "if": {
+                "properties": {"requires_attunement": {"const": True}},
+                "required": ["requires_attunement"],
+            },
+            "then": {"properties": {"magic": {"const": True}}, "required": ["magic"]},
+        }
+    )
+    kind: Literal["item"]
     weight: Annotated[float, Field(ge=0, le=100_000)] = 0
     cost_cp: Annotated[int, Field(ge=0)] = 0
     armor: HomebrewArmor | None = None
@@ -104,7 +123,7 @@ class HomebrewItem(_Entry):
 
 
 class HomebrewBackground(_Entry):
-    kind: Literal["background"] = "background"
+    kind: Literal["background"]
     skills: Annotated[list[Slug], Field(max_length=4)] = []
     language_choices: Annotated[int, Field(ge=0, le=5)] = 0
     abilities: Annotated[list[Ability], Field(max_length=3)] = []  # 2024 ability options
@@ -112,7 +131,7 @@ class HomebrewBackground(_Entry):
 
 
 class HomebrewSpell(_Entry):
-    kind: Literal["spell"] = "spell"
+    kind: Literal["spell"]
     level: Annotated[int, Field(ge=0, le=9)]
     school: Slug
     classes: list[Slug] = []

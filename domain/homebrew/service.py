@@ -63,6 +63,7 @@ class HomebrewService:
         return self.homebrew_rules(ruleset).rules
 
     def homebrew_rules(self, ruleset: str) -> HomebrewRules:
+        """The rules with live homebrew, and what was deleted (for `flag_deleted`)."""
         if ruleset not in self._memo:
             self._memo[ruleset] = self._load(ruleset)
         return self._memo[ruleset]
