@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import socket
+from pathlib import Path
+
 from starlette.testclient import TestClient
 
 
@@ -44,3 +47,23 @@ def signup(client: TestClient, username: str, granted_by: Api | None = None, rol
     r = client.post("/api/v2/auth/login", json={"username": username, "password": password})
     assert r.status_code == 200, r.text
     return Api(client, r.json()["access_token"], user["id"], user["role"])
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def cluster_env(data_dir: Path, **extra: str) -> dict[str, str]:
+    """Environment for a test cluster of its own: data under `data_dir`, and free ports where
+    Serve's fixed defaults (HAProxy stats 8404 and metrics 9101, fallback proxy 8500) would
+    clash with any other cluster on this machine. `LOREKEEPER_PORT` is the HTTP port."""
+    return {
+        "LOREKEEPER_DATA_DIR": str(data_dir),
+        "LOREKEEPER_PORT": str(free_port()),
+        "RAY_SERVE_HAPROXY_STATS_PORT": str(free_port()),
+        "RAY_SERVE_HAPROXY_METRICS_PORT": str(free_port()),
+        "RAY_SERVE_FALLBACK_PROXY_HTTP_PORT": str(free_port()),
+        **extra,
+    }

@@ -26,6 +26,7 @@ import httpx
 import pytest
 
 from benchmarks.harness import Server
+from tests.support import cluster_env
 
 pytestmark = [
     pytest.mark.e2e,
@@ -35,11 +36,6 @@ pytestmark = [
 CONFIG = Path(__file__).with_name("listeners_serve_config.yaml")
 STOP_WITHIN_S = 15
 
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 # --- processes and their listening sockets, from /proc --------------------------------------
@@ -131,15 +127,12 @@ class Cluster:
 def cluster(request, tmp_path_factory):
     # Short: Ray's unix sockets live under it (107 bytes at most).
     data = tmp_path_factory.mktemp(f"lk{request.param[0]}")
-    ports = {name: _free_port() for name in ("http", "stats", "metrics", "fallback")}
-    env = {
-        "LOREKEEPER_DATA_DIR": str(data),
-        "LOREKEEPER_PORT": str(ports["http"]),
-        "LOREKEEPER_INGRESS": request.param,
-        # Serve's fixed defaults (8404, 9101, 8500) would clash with any other cluster here.
-        "RAY_SERVE_HAPROXY_STATS_PORT": str(ports["stats"]),
-        "RAY_SERVE_HAPROXY_METRICS_PORT": str(ports["metrics"]),
-        "RAY_SERVE_FALLBACK_PROXY_HTTP_PORT": str(ports["fallback"]),
+    env = cluster_env(data, LOREKEEPER_INGRESS=request.param)
+    ports = {
+        "http": int(env["LOREKEEPER_PORT"]),
+        "stats": int(env["RAY_SERVE_HAPROXY_STATS_PORT"]),
+        "metrics": int(env["RAY_SERVE_HAPROXY_METRICS_PORT"]),
+        "fallback": int(env["RAY_SERVE_FALLBACK_PROXY_HTTP_PORT"]),
     }
     server = Server(["run", "--config", str(CONFIG)], env, data / "run.log")
     base = f"http://127.0.0.1:{ports['http']}"

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import socket
 import threading
 import time
 
@@ -25,14 +24,10 @@ from domain.errors import NotFound
 from domain.sheet import CharacterDoc
 from domain.users.models import User
 from domain.users.schemas import Principal
+from tests.support import cluster_env
 
 pytestmark = pytest.mark.e2e
 
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
@@ -43,14 +38,7 @@ def serve_cluster(tmp_path_factory):
     from cluster.ray_runtime import deploy_config, start_ray
 
     data = tmp_path_factory.mktemp("sc")  # short: Ray's socket paths must fit 107 bytes
-    env = {
-        "LOREKEEPER_DATA_DIR": str(data),
-        "LOREKEEPER_PORT": str(_free_port()),
-        "LOREKEEPER_JWT_SECRET": "e2e-secret-" + "x" * 32,
-        # Another cluster (a parallel run) may hold HAProxy's default ports.
-        "RAY_SERVE_HAPROXY_STATS_PORT": str(_free_port()),
-        "RAY_SERVE_HAPROXY_METRICS_PORT": str(_free_port()),
-    }
+    env = cluster_env(data, LOREKEEPER_JWT_SECRET="e2e-secret-" + "x" * 32)
     saved = {k: os.environ.get(k) for k in env}
     os.environ.update(env)  # the replicas inherit them through Ray's workers
     settings = Settings()

@@ -4,7 +4,6 @@ free port, driven over HTTP. One cluster start for the whole module (about a min
 from __future__ import annotations
 
 import copy
-import socket
 
 import httpx
 import pytest
@@ -13,14 +12,10 @@ from sqlalchemy import create_engine, text
 from benchmarks.harness import Server
 from domain.characters.examples import EXAMPLE_2024
 from tests.conftest import POSTGRES_URL
+from tests.support import cluster_env
 
 pytestmark = pytest.mark.e2e
 
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _fresh_postgres_database(name: str) -> str:
@@ -34,13 +29,12 @@ def _fresh_postgres_database(name: str) -> str:
 
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
 def cluster(request, tmp_path_factory):
-    port = _free_port()
     data = tmp_path_factory.mktemp("cluster")
-    env = {"LOREKEEPER_DATA_DIR": str(data), "LOREKEEPER_PORT": str(port)}
+    env = cluster_env(data)
     if request.param == "postgresql":
         env["LOREKEEPER_DATABASE_URL"] = _fresh_postgres_database("lorekeeper_e2e")
     server = Server(["run"], env, data / "run.log")
-    base = f"http://127.0.0.1:{port}"
+    base = f"http://127.0.0.1:{env['LOREKEEPER_PORT']}"
     try:
         server.wait_ready(base, timeout=300)
         with httpx.Client(base_url=base, timeout=60) as client:

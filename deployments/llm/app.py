@@ -1,0 +1,86 @@
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+from fastapi import FastAPI
+from pydantic import Field
+from ray import serve
+from ray.serve import Application
+
+from deployments.calls.app import Readiness
+from deployments.calls.llm import Generation, GenerationParams, Message
+from deployments.common.config import AppConfig
+from deployments.common.ingress import AppIngress, validated_args
+from deployments.http.app import new_app
+from deployments.llm import api_router
+from deployments.llm.engine import Engine
+from domain.users.schemas import Principal
+from models import registry
+from models.llm_config import LLMConfig
+
+
+class LLMAppConfig(AppConfig):
+    llm: LLMConfig = LLMConfig()
+    models_dir: Path | None = Field(
+        None, description="Where models are built and looked up; default: <data dir>/models."
+    )
+
+
+class LLMIngress(AppIngress):
+    """Owns the replica's vLLM engine and serves the OpenAI routes from it; implements
+    `deployments.calls.llm.LLMCalls`."""
+
+    route_prefix = api_router.PREFIX
+    config_type = LLMAppConfig
+    config: LLMAppConfig
+    uses_database = False
+
+    def create_app(self) -> FastAPI:
+        models_dir = self.config.models_dir or self.settings.data_dir / "models"
+        model_dir = registry.resolve(self.config.llm.model, models_dir)
+        self.engine = Engine(self.config.llm, model_dir)
+        app = new_app(
+            self.settings,
+            title="Lorekeeper LLM",
+            description="OpenAI-compatible text generation (vLLM); send an access token as "
+            "the API key.",
+            route_prefix=self.route_prefix,
+            routers=[api_router.router],
+            behind_serve=self.behind_serve,
+            uses_database=False,
+        )
+        app.state.engine = self.engine
+        return app
+
+    def __del__(self) -> None:  # Serve calls it when the replica stops
+        if engine := getattr(self, "engine", None):
+            engine.shutdown()
+
+    async def ready(self) -> Readiness:
+        readiness = await super().ready()
+        engine = "ok" if await self.engine.healthy() else "down"
+        return Readiness(
+            ready=readiness.ready and engine == "ok",
+            dependencies={**readiness.dependencies, "engine": engine},
+        )
+
+    async def generate(
+        self, principal: Principal, messages: list[Message], params: GenerationParams
+    ) -> Generation:
+        return await self.engine.generate(messages, params)
+
+    async def stream(
+        self, principal: Principal, messages: list[Message], params: GenerationParams
+    ) -> AsyncIterator[str]:
+        async for text in self.engine.stream(messages, params):
+            yield text
+
+
+LLM = serve.deployment(name="LLM")(serve.ingress()(LLMIngress))
+
+
+def build(args: dict[str, Any]) -> Application:
+    """serve_config.yaml's builder: `args` is validated into the config object."""
+    return LLM.bind(validated_args(LLM, args))

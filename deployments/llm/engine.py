@@ -1,0 +1,173 @@
+"""A replica's vLLM engine (`AsyncLLM`) and vLLM's own OpenAI serving classes around it, so the
+OpenAI routes and the typed calls share one prompt renderer, one set of checks and one
+continuous batch."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import AsyncIterator
+from http import HTTPStatus
+from pathlib import Path
+from typing import Any
+
+from vllm.entrypoints.openai.chat_completion.protocol import (
+    ChatCompletionRequest,
+    ChatCompletionResponse,
+)
+from vllm.entrypoints.openai.chat_completion.serving import OpenAIServingChat
+from vllm.entrypoints.openai.completion.protocol import CompletionRequest, CompletionResponse
+from vllm.entrypoints.openai.completion.serving import OpenAIServingCompletion
+from vllm.entrypoints.openai.models.protocol import BaseModelPath
+from vllm.entrypoints.openai.models.serving import OpenAIServingModels
+from vllm.entrypoints.serve.engine.protocol import ErrorResponse
+from vllm.renderers.online_renderer import OnlineRenderer
+from vllm.utils import random_uuid
+from vllm.v1.engine.async_llm import AsyncLLM
+
+from deployments.calls.llm import (
+    EngineUnavailable,
+    Generation,
+    GenerationFailed,
+    GenerationParams,
+    GenerationRejected,
+    Message,
+    ModelNotServed,
+    Usage,
+)
+from domain.errors import DomainError
+from models.llm_config import LLMConfig
+
+# What a stream of vLLM's serving classes yields: SSE events, already encoded.
+Events = AsyncIterator[str]
+
+
+class Engine:
+    def __init__(self, config: LLMConfig, model_dir: Path):
+        for key, value in config.env().items():
+            os.environ.setdefault(key, value)
+        self.config = config
+        self.llm = AsyncLLM.from_engine_args(config.engine_args(model_dir))
+        self.models = OpenAIServingModels(
+            self.llm, [BaseModelPath(name=config.served_name, model_path=str(model_dir))]
+        )
+        renderer = OnlineRenderer(
+            self.llm.model_config,
+            self.llm.renderer,
+            request_logger=None,
+            chat_template=None,  # the model folder's own
+            chat_template_content_format="auto",
+        )
+        renderer.warmup()
+        self.chat = OpenAIServingChat(
+            self.llm,
+            self.models,
+            "assistant",
+            online_renderer=renderer,
+            request_logger=None,
+            chat_template=None,
+            chat_template_content_format="auto",
+        )
+        self.completion = OpenAIServingCompletion(
+            self.llm, self.models, online_renderer=renderer, request_logger=None
+        )
+
+    @property
+    def max_model_len(self) -> int:
+        return self.llm.model_config.max_model_len
+
+    async def healthy(self) -> bool:
+        try:
+            await self.llm.check_health()
+        except Exception:
+            return False
+        return True
+
+    def shutdown(self) -> None:
+        self.llm.shutdown()
+
+    # --- the OpenAI routes ----------------------------------------------------------------
+
+    async def chat_completion(
+        self, request: ChatCompletionRequest
+    ) -> ChatCompletionResponse | Events:
+        # Our own request id: a client's could collide with, and so abort, another's.
+        request.request_id = random_uuid()
+        # No raw request: its headers would let a client pick the priority or the request id.
+        return _checked(await self.chat.create_chat_completion(request, None))
+
+    async def text_completion(self, request: CompletionRequest) -> CompletionResponse | Events:
+        request.request_id = random_uuid()
+        return _checked(await self.completion.create_completion(request, None))
+
+    # --- the typed calls (LLMCalls) -------------------------------------------------------
+
+    async def generate(self, messages: list[Message], params: GenerationParams) -> Generation:
+        response = await self.chat_completion(self._chat_request(messages, params, stream=False))
+        assert isinstance(response, ChatCompletionResponse)
+        choice = response.choices[0]
+        return Generation(
+            text=choice.message.content or "",
+            finish_reason=choice.finish_reason,
+            usage=Usage.model_validate(response.usage.model_dump()),
+        )
+
+    async def stream(self, messages: list[Message], params: GenerationParams) -> AsyncIterator[str]:
+        events = await self.chat_completion(self._chat_request(messages, params, stream=True))
+        assert not isinstance(events, ChatCompletionResponse)
+        try:
+            async for event in events:
+                for chunk in _data(event):
+                    if "error" in chunk:
+                        raise _rejection(ErrorResponse.model_validate(chunk))
+                    for choice in chunk.get("choices", []):
+                        if text := choice.get("delta", {}).get("content"):
+                            yield text
+        finally:
+            await events.aclose()  # a caller that stops early frees its sequence
+
+    def _chat_request(
+        self, messages: list[Message], params: GenerationParams, *, stream: bool
+    ) -> ChatCompletionRequest:
+        body: dict[str, Any] = {
+            "model": self.config.served_name,
+            "messages": [m.model_dump() for m in messages],
+            "stream": stream,
+            **params.model_dump(exclude={"json_schema"}),
+        }
+        if params.json_schema is not None:
+            body["response_format"] = {
+                "type": "json_schema",
+                "json_schema": {"name": "output", "schema": params.json_schema},
+            }
+        return ChatCompletionRequest.model_validate(body)
+
+
+def _checked(result: Any) -> Any:
+    if isinstance(result, ErrorResponse):
+        raise _rejection(result)
+    return result
+
+
+def _rejection(error: ErrorResponse) -> DomainError:
+    """vLLM's error answer as the domain error of the same meaning (problem+json over HTTP)."""
+    info = error.error
+    errors = (
+        [{"path": info.param, "code": info.type, "message": info.message}] if info.param else []
+    )
+    if info.code == HTTPStatus.NOT_FOUND:
+        return ModelNotServed(info.message, errors=errors)
+    if info.code == HTTPStatus.SERVICE_UNAVAILABLE:
+        return EngineUnavailable(info.message, retry_after=1)
+    if info.code >= 500 and info.code != HTTPStatus.NOT_IMPLEMENTED:
+        return GenerationFailed(info.message)
+    return GenerationRejected(info.message, errors=errors)  # 400, and 501: not supported
+
+
+def _data(event: str) -> list[dict[str, Any]]:
+    """The JSON payloads of an SSE event (`[DONE]` has none)."""
+    return [
+        json.loads(line[6:])
+        for line in event.splitlines()
+        if line.startswith("data: ") and line != "data: [DONE]"
+    ]

@@ -1,0 +1,28 @@
+"""From a model name to a local model folder: a model the project builds itself (made under
+the models folder on first use), or any Hugging Face model folder given by path. Nothing is
+fetched from a hub."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from models import gemma, tiny_llama
+
+BUILT: dict[str, Callable[[Path], Path]] = {
+    tiny_llama.NAME: tiny_llama.ensure,
+    gemma.NAME: gemma.ensure,
+}
+
+
+def resolve(model: str, models_dir: Path) -> Path:
+    """`model`: a name of BUILT, a folder under `models_dir`, or a path to a model folder."""
+    if model in BUILT:
+        return BUILT[model](models_dir / model)
+    for path in (models_dir / model, Path(model).expanduser()):
+        if (path / "config.json").is_file():
+            return path.resolve()
+    raise FileNotFoundError(
+        f"No model {model!r}: name one of {sorted(BUILT)}, or give the path of a Hugging Face "
+        f"model folder (with config.json), absolute or under {models_dir}."
+    )

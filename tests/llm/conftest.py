@@ -1,0 +1,67 @@
+"""One engine for the whole LLM suite: the LLM ingress built in process with the tiny model,
+served by a real uvicorn on 127.0.0.1 (the OpenAI SDK needs a socket). Its event loop is the
+engine's, so typed calls run there too (`LLMServer.call`)."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Coroutine, Iterator
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+import pytest
+
+from cluster.settings import Settings
+from domain.users.schemas import Principal
+from domain.users.tokens import issue_access_token
+from tests.support import free_port
+
+SECRET = "llm-test-secret-" + "x" * 32
+MODEL = "tiny-llama"
+MAX_MODEL_LEN = 512
+
+
+@dataclass
+class LLMServer:
+    ingress: Any  # deployments.llm.LLMIngress: imported only where vLLM is
+    base_url: str
+    token: str
+    loop: asyncio.AbstractEventLoop
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token}"}
+
+    def call(self, coro: Coroutine[Any, Any, Any], timeout: float = 60) -> Any:
+        return asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout)
+
+
+@pytest.fixture(scope="session")
+def llm_server(tmp_path_factory) -> Iterator[LLMServer]:
+    import uvicorn
+
+    from deployments.llm import LLMAppConfig, LLMIngress
+    from models.llm_config import LLMConfig
+
+    settings = Settings(data_dir=tmp_path_factory.mktemp("llm"), jwt_secret=SECRET)
+    llm = LLMConfig(model=MODEL, max_model_len=MAX_MODEL_LEN, kv_cache_gib=0.25, max_num_seqs=16)
+    ingress = LLMIngress(LLMAppConfig(llm=llm), settings)
+    port = free_port()
+    server = uvicorn.Server(
+        uvicorn.Config(
+            ingress.http, host="127.0.0.1", port=port, lifespan="off", log_level="warning"
+        )
+    )
+    loop = asyncio.new_event_loop()
+    thread = threading.Thread(target=loop.run_until_complete, args=(server.serve(),), daemon=True)
+    thread.start()
+    while not server.started:
+        assert thread.is_alive(), "uvicorn did not start"
+        threading.Event().wait(0.05)
+    token = issue_access_token(Principal(1, "player"), SECRET, timedelta(minutes=30))
+    yield LLMServer(ingress, f"http://127.0.0.1:{port}", token, loop)
+    server.should_exit = True
+    thread.join(10)
+    ingress.engine.shutdown()
