@@ -46,7 +46,7 @@ format: install
 
 bench: install
 	$(BIN)/python benchmarks/validation_throughput.py
-	$(BIN)/python -m benchmarks.gateway_latency
+	$(BIN)/python -m benchmarks.serve_latency
 
 clean:
 	rm -rf $(VENV) data .pytest_cache .ruff_cache

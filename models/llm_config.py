@@ -43,6 +43,11 @@ class LLMConfig(BaseModel):
         1, ge=1, description="GPUs per replica; give the replica as many `num_gpus`."
     )
     max_num_seqs: int = Field(64, ge=1, description="Sequences batched at once per replica.")
+    json_whitespace: bool = Field(
+        False,
+        description="Let JSON-schema outputs hold free whitespace; small models can loop on "
+        "it until max_tokens, so outputs are compact by default.",
+    )
     # Eager: torch.compile would add minutes to every start on CPU.
     enforce_eager: bool = True
     seed: int = 0
@@ -71,6 +76,7 @@ class LLMConfig(BaseModel):
         return dict(CPU_ENV) if self.accelerator == "cpu" else {}
 
     def engine_args(self, model_dir: Path) -> AsyncEngineArgs:
+        from vllm.config import StructuredOutputsConfig
         from vllm.engine.arg_utils import AsyncEngineArgs
 
         kv_bytes = int(self.kv_cache_gib * GiB) if self.kv_cache_gib is not None else None
@@ -85,5 +91,9 @@ class LLMConfig(BaseModel):
             max_num_seqs=self.max_num_seqs,
             enforce_eager=self.enforce_eager,
             seed=self.seed,
+            # xgrammar: measured to work on CPU, and it can keep JSON compact.
+            structured_outputs_config=StructuredOutputsConfig(
+                backend="xgrammar", disable_any_whitespace=not self.json_whitespace
+            ),
             **self.engine_kwargs,
         )

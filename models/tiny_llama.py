@@ -49,6 +49,7 @@ def ensure(dest: Path) -> Path:
     work = Path(tempfile.mkdtemp(prefix=f".{dest.name}-", dir=dest.parent))
     try:
         _write(work)
+        work.chmod(0o755)  # mkdtemp's 0700 would hide it from other users
         work.rename(dest)
     except OSError:
         if not (dest / "config.json").exists():  # not a rival that finished first

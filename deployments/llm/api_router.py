@@ -13,7 +13,7 @@ from vllm.entrypoints.openai.chat_completion.protocol import (
     ChatCompletionResponse,
 )
 from vllm.entrypoints.openai.completion.protocol import CompletionRequest, CompletionResponse
-from vllm.entrypoints.openai.models.protocol import ModelList
+from vllm.entrypoints.serve.engine.protocol import ModelList
 from vllm.entrypoints.serve.utils.api_utils import with_cancellation
 
 from deployments.http.auth import CurrentPrincipal

@@ -47,6 +47,7 @@ class Engine:
         for key, value in config.env().items():
             os.environ.setdefault(key, value)
         self.config = config
+        self._stopped = False
         self.llm = AsyncLLM.from_engine_args(config.engine_args(model_dir))
         self.models = OpenAIServingModels(
             self.llm, [BaseModelPath(name=config.served_name, model_path=str(model_dir))]
@@ -84,7 +85,9 @@ class Engine:
         return True
 
     def shutdown(self) -> None:
-        self.llm.shutdown()
+        if not self._stopped:  # a second shutdown fails once the interpreter is exiting
+            self._stopped = True
+            self.llm.shutdown()
 
     # --- the OpenAI routes ----------------------------------------------------------------
 
