@@ -52,6 +52,7 @@ def start_ray(settings: Settings) -> None:
         include_dashboard=settings.ray_dashboard,
         _node_ip_address="127.0.0.1",
         _temp_dir=str(temp_dir),
+        _metrics_export_port=settings.metrics_port,
         # Every worker imports this module first: it patches what Ray has no option for.
         _system_config={"preload_python_modules": [ingress.WORKER_MODULE]},
         logging_level="WARNING",

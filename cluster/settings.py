@@ -41,6 +41,9 @@ class Settings(BaseSettings):
     # Ray: "auto"/an address joins a running cluster; unset starts one on this machine.
     ray_address: str | None = None
     ray_dashboard: bool = False
+    # Ray's Prometheus endpoint on this node (Serve's request, latency and replica metrics,
+    # and the applications' own); HAProxy's are on RAY_SERVE_HAPROXY_METRICS_PORT.
+    metrics_port: int = Field(8090, ge=1024, le=65535)
     # Serve's HTTP ingress: HAProxy in front of the replicas, or Serve's Python proxy (the
     # fallback, ~8 ms slower per request). See README, The cluster; cluster/ingress.py.
     ingress: Literal["haproxy", "proxy"] = "haproxy"

@@ -62,6 +62,7 @@ def cluster_env(data_dir: Path, **extra: str) -> dict[str, str]:
     return {
         "LOREKEEPER_DATA_DIR": str(data_dir),
         "LOREKEEPER_PORT": str(free_port()),
+        "LOREKEEPER_METRICS_PORT": str(free_port()),
         "RAY_SERVE_HAPROXY_STATS_PORT": str(free_port()),
         "RAY_SERVE_HAPROXY_METRICS_PORT": str(free_port()),
         "RAY_SERVE_FALLBACK_PROXY_HTTP_PORT": str(free_port()),

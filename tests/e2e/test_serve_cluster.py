@@ -4,6 +4,7 @@ free port, driven over HTTP. One cluster start for the whole module (about a min
 from __future__ import annotations
 
 import copy
+import time
 
 import httpx
 import pytest
@@ -38,6 +39,7 @@ def cluster(request, tmp_path_factory):
     try:
         server.wait_ready(base, timeout=300)
         with httpx.Client(base_url=base, timeout=60) as client:
+            client.env = env  # type: ignore[attr-defined]
             yield client
     finally:
         server.stop()
@@ -140,3 +142,21 @@ def test_errors_cross_replicas_as_problems(cluster):
     ready = cluster.get("/readyz").json()
     assert ready["ready"] is True
     assert set(ready["applications"]) == {"accounts", "characters", "rules"}
+
+
+def test_metrics_are_scraped_from_ray_and_haproxy(cluster):
+    for _ in range(5):
+        cluster.get("/healthz")
+    text = ""
+    for _ in range(30):  # Ray exports every few seconds
+        text = httpx.get(metrics(cluster, "LOREKEEPER_METRICS_PORT"), timeout=10).text
+        if "ray_serve_deployment_request_counter" in text:
+            break
+        time.sleep(1)
+    assert 'application="portal"' in text and "ray_serve_deployment_request_counter" in text
+    text = httpx.get(metrics(cluster, "RAY_SERVE_HAPROXY_METRICS_PORT"), timeout=10).text
+    assert "haproxy_frontend_http_requests_total" in text
+
+
+def metrics(cluster, port_variable: str) -> str:
+    return f"http://127.0.0.1:{cluster.env[port_variable]}/metrics"
