@@ -4,10 +4,12 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
+from fastapi.responses import Response
 from pydantic import Field
 from ray import serve
 from ray.serve import Application
+from vllm.exceptions import VLLMError
 
 from deployments.calls.app import Readiness
 from deployments.calls.llm import Generation, GenerationParams, Message
@@ -15,7 +17,8 @@ from deployments.common.config import AppConfig
 from deployments.common.ingress import AppIngress, validated_args
 from deployments.http.app import new_app
 from deployments.llm import api_router
-from deployments.llm.engine import Engine
+from deployments.llm.engine import Engine, domain_error
+from domain.errors import DomainError
 from domain.users.schemas import Principal
 from models import registry
 from models.llm_config import LLMConfig
@@ -52,6 +55,13 @@ class LLMIngress(AppIngress):
             uses_database=False,
         )
         app.state.engine = self.engine
+
+        async def vllm_error(request: Request, exc: Exception) -> Response:
+            # vLLM's request models check some fields by raising its own errors, not
+            # pydantic's: answer them as the domain error of the same meaning.
+            return await app.exception_handlers[DomainError](request, domain_error(exc))
+
+        app.add_exception_handler(VLLMError, vllm_error)
         return app
 
     def __del__(self) -> None:  # Serve calls it when the replica stops

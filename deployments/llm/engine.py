@@ -21,9 +21,12 @@ from vllm.entrypoints.openai.completion.serving import OpenAIServingCompletion
 from vllm.entrypoints.openai.models.protocol import BaseModelPath
 from vllm.entrypoints.openai.models.serving import OpenAIServingModels
 from vllm.entrypoints.serve.engine.protocol import ErrorResponse
+from vllm.entrypoints.serve.exception_handling.error_response import create_error_response
+from vllm.exceptions import VLLMError
 from vllm.renderers.online_renderer import OnlineRenderer
 from vllm.utils import random_uuid
 from vllm.v1.engine.async_llm import AsyncLLM
+from vllm.v1.engine.exceptions import EngineDeadError
 
 from deployments.calls.llm import (
     EngineUnavailable,
@@ -40,6 +43,9 @@ from models.llm_config import LLMConfig
 
 # What a stream of vLLM's serving classes yields: SSE events, already encoded.
 Events = AsyncIterator[str]
+# What vLLM raises for a request it cannot take (the builtins where it has not moved to
+# VLLMError yet); anything else is a bug, a 500.
+VLLM_REJECTIONS = (VLLMError, ValueError, TypeError, OverflowError, NotImplementedError)
 
 
 class Engine:
@@ -96,12 +102,18 @@ class Engine:
     ) -> ChatCompletionResponse | Events:
         # Our own request id: a client's could collide with, and so abort, another's.
         request.request_id = random_uuid()
-        # No raw request: its headers would let a client pick the priority or the request id.
-        return _checked(await self.chat.create_chat_completion(request, None))
+        try:
+            # No raw request: its headers would let a client pick the priority or request id.
+            return _checked(await self.chat.create_chat_completion(request, None))
+        except VLLM_REJECTIONS as exc:
+            raise domain_error(exc) from None
 
     async def text_completion(self, request: CompletionRequest) -> CompletionResponse | Events:
         request.request_id = random_uuid()
-        return _checked(await self.completion.create_completion(request, None))
+        try:
+            return _checked(await self.completion.create_completion(request, None))
+        except VLLM_REJECTIONS as exc:
+            raise domain_error(exc) from None
 
     # --- the typed calls (LLMCalls) -------------------------------------------------------
 
@@ -144,6 +156,12 @@ class Engine:
                 "json_schema": {"name": "output", "schema": params.json_schema},
             }
         return ChatCompletionRequest.model_validate(body)
+
+
+def domain_error(exc: Exception) -> DomainError:
+    if isinstance(exc, EngineDeadError):
+        return EngineUnavailable("The engine stopped; its replica is restarting.", retry_after=5)
+    return _rejection(create_error_response(exc))
 
 
 def _checked(result: Any) -> Any:

@@ -139,6 +139,9 @@ def test_errors_cross_replicas_as_problems(cluster):
     r = cluster.get("/api/v2/characters/1", headers={"X-Request-ID": "<script>x</script>"})
     assert r.headers.get_list("x-request-id") == [r.json()["request_id"]]
     assert "<" not in r.headers["x-request-id"]
+    # Headers over 16 KiB are refused by HAProxy (its own 400) before any replica reads them.
+    r = cluster.get("/api/v2/auth/me", headers={"Authorization": "Bearer " + "a" * 100_000})
+    assert r.status_code == 400
     ready = cluster.get("/readyz").json()
     assert ready["ready"] is True
     assert set(ready["applications"]) == {"accounts", "characters", "rules"}
