@@ -59,8 +59,22 @@ def _document(app: FastAPI, *, uses_database: bool) -> None:
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
             doc = generate()
+            _keys_match_their_pattern(doc)
             etags.document(doc)
             problems.document(doc, uses_database=uses_database)
         return app.openapi_schema  # type: ignore[return-value]
 
     app.openapi = openapi  # type: ignore[method-assign]
+
+
+def _keys_match_their_pattern(node: Any) -> None:
+    """pydantic writes a dict whose keys have a pattern (`dict[Slug, ...]`) as
+    `patternProperties` alone, which lets any other key through; pydantic rejects those."""
+    if isinstance(node, dict):
+        if "patternProperties" in node and "additionalProperties" not in node:
+            node["additionalProperties"] = False
+        for value in node.values():
+            _keys_match_their_pattern(value)
+    elif isinstance(node, list):
+        for value in node:
+            _keys_match_their_pattern(value)

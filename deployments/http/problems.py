@@ -10,7 +10,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.routing import Match, Route
+from starlette.routing import Match, Mount
 
 from cluster.logs import get_logger, request_id_var
 from domain.errors import DomainError
@@ -19,6 +19,7 @@ from domain.sheet import shape_errors
 log = get_logger("http")
 MEDIA_TYPE = "application/problem+json"
 
+_METHODS = ("DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT")
 _HTTP_CODES = {
     400: "bad_request",
     401: "unauthorized",
@@ -118,21 +119,21 @@ async def _model_error(_: Request, exc: ValidationError) -> JSONResponse:
 async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
     code = _HTTP_CODES.get(exc.status_code, f"http_{exc.status_code}")
     headers = exc.headers
-    if exc.status_code == 405:
-        headers = {**(headers or {}), "Allow": _allowed_methods(request)}
+    if exc.status_code == 405 and (allowed := _allowed_methods(request)):
+        headers = {**(headers or {}), "Allow": allowed}
     return problem(exc.status_code, code, str(exc.detail), headers=headers)
 
 
 def _allowed_methods(request: Request) -> str:
     """Every method the path answers (RFC 9110): Starlette's 405 names only the methods of
     the first route whose path matched, and FastAPI makes a route per method."""
-    methods: set[str] = set()
-    for route in request.app.router.routes:
-        if isinstance(route, Route) and route.methods:
-            match, _ = route.matches(request.scope)
-            if match != Match.NONE:
-                methods |= route.methods
-    return ", ".join(sorted(methods))
+    routes = [r for r in request.app.router.routes if not isinstance(r, Mount)]
+    allowed = [
+        method
+        for method in _METHODS
+        if any(r.matches({**request.scope, "method": method})[0] == Match.FULL for r in routes)
+    ]
+    return ", ".join(allowed)
 
 
 async def _unexpected(request: Request, exc: Exception) -> JSONResponse:

@@ -84,11 +84,34 @@ def test_oversize_chunked_body(player):
 def test_unknown_route_and_method(player):
     _problem(player.get("/api/v2/nothing-here"), 404, "not_found")
     _problem(player.request("PATCH", "/api/v2/auth/login"), 405, "method_not_allowed")
+    # Allow names every method of the path (Starlette's names one route's), and
+    # /characters/validate is no character id: PUT there is a 405, not an invalid id.
+    r = player.request("OPTIONS", f"{URL}/1")
+    _problem(r, 405, "method_not_allowed")
+    assert r.headers["allow"] == "DELETE, GET, PATCH, PUT"
+    r = player.put(f"{URL}/validate", json={})
+    _problem(r, 405, "method_not_allowed")
+    assert r.headers["allow"] == "POST"
 
 
 def test_bad_ids(player):
-    _problem(player.get(f"{URL}/abc"), 422, "validation_error")
+    _problem(player.get(f"{URL}/abc"), 404, "not_found")  # ids are numbers: no such path
     _problem(player.get(f"{URL}/999999"), 404, "not_found")
+
+
+def test_json_types_are_the_schemas(player):
+    """`false` or "3" is not an integer (pydantic alone would take both); 3.0 is."""
+    for value in (False, "3"):
+        bad = {**copy.deepcopy(EXAMPLE_2024), "xp": value}
+        body = _problem(player.post(f"{URL}/validate", json=bad), 422, "validation_error")
+        assert body["errors"][0]["path"] == "xp"
+    good = {**copy.deepcopy(EXAMPLE_2024), "xp": 900.0}
+    assert player.post(f"{URL}/validate", json=good).status_code == 200
+
+
+def test_no_token_is_401_before_any_header_check(client):
+    r = client.put(f"{URL}/1", json=EXAMPLE_2024, headers={"If-Match": "nonsense"})
+    _problem(r, 401, "unauthorized")
 
 
 def test_request_id_is_echoed_or_made(client):
