@@ -43,6 +43,7 @@ CHARACTER = {
         ("ring-of-protection", 1, True, True, None), ("cloak-of-protection", 1, True, True, None),
         ("potion-of-healing", 2, False, False, None)]],
     "currency": {"gp": 120, "sp": 30},
+    "choices": {"scholar": "arcana"},  # SRD 5.2 wizard 2: Scholar (expertise)
 }
 
 
@@ -64,6 +65,7 @@ def main(seconds: float) -> None:
     doc = CharacterDoc.model_validate(CHARACTER)
     report = validate(doc, rules)
     assert report.valid, report.errors
+    assert not report.warnings, report.warnings
 
     def checked() -> None:
         validate(doc, rules)

@@ -26,7 +26,12 @@ Ability = Literal["str", "dex", "con", "int", "wis", "cha"]
 ABILITIES: tuple[Ability, ...] = ("str", "dex", "con", "int", "wis", "cha")
 # Where an ability bonus comes from. 2014: race/subrace, class ASIs, feats. 2024: background,
 # class ASIs, feats. "theme" bonuses are written by theme transitions only.
-BonusSource = Literal["race", "subrace", "species", "background", "asi", "feat", "theme", "other"]
+# "feature": a class feature's increase (Primal Champion), its note the feature.
+BonusSource = Literal["race", "subrace", "species", "background", "asi", "feat", "theme",
+                      "feature", "other"]
+# Where a spell on the character's list comes from; only "class" spells count against a
+# class's limits.
+SpellSource = Literal["class", "species", "feat", "background", "item"]
 
 # SRD index slugs: lower-case words joined by hyphens ("chain-mail", "fire-bolt").
 Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9]+(?:-[a-z0-9]+)*$", max_length=80)]
@@ -85,8 +90,18 @@ class ClassLevel(Strict):
 
 class KnownSpell(Strict):
     name: Slug
-    class_: Slug = Field(alias="class")
+    # The class that knows it (source "class"); for a feat, the feat's spell list (Magic
+    # Initiate: cleric, druid or wizard).
+    class_: Slug | None = Field(default=None, alias="class")
     prepared: bool | None = None
+    source: SpellSource = "class"
+    # The feat or item that gives it (source "feat" / "item"), e.g. "magic-initiate".
+    granted_by: Slug | None = None
+
+
+# A feature choice: one option, or several (expertise, metamagic). Keys are choice slugs
+# ("divine-order", "fighting-style", "expertise"); see docs/rules.md.
+ChoiceValue = Slug | Annotated[list[Slug], Field(max_length=30)]
 
 
 class InventoryItem(Strict):
@@ -126,6 +141,9 @@ class CharacterDoc(Strict):
     inventory: Annotated[list[InventoryItem], Field(max_length=1000)] = []
     currency: Currency = Currency()
     theme: Slug | None = None
+    # Feature choices (Divine Order, fighting style, expertise...). Optional: documents
+    # stored before choices existed read as {}.
+    choices: Annotated[dict[Slug, ChoiceValue], Field(max_length=60)] = {}
 
     def dump(self) -> dict:
         """The JSON form that is stored and returned (aliases, e.g. `class`)."""

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Body, Depends, Path, Query, Request, Response
+from fastapi.responses import HTMLResponse
 
 from deployments.common.runner import ServiceRunner
 from deployments.http.auth import CurrentPrincipal
@@ -29,6 +30,8 @@ from domain.characters.messages import (
     XpAwardResult,
 )
 from domain.characters.service import CharacterService
+from domain.characters.sheet_html import render_sheet
+from domain.rules.charsheet import Sheet
 from domain.sheet import CharacterDoc, Ruleset
 
 PREFIX = "/api/v2/characters"
@@ -166,6 +169,27 @@ async def character_validation(
 ) -> CheckOut:
     out = await svc.run(principal, lambda s: s.get(character_id))
     return CheckOut(validation=out.validation, derived=out.derived)
+
+
+@router.get(
+    "/{character_id:int}/sheet",
+    response_model=Sheet,
+    responses={200: {"content": {"text/html": {"schema": {"type": "string"}}},
+                     "description": "The sheet as JSON, or with ?format=html a printable "
+                                    "one-page HTML sheet."}},
+)
+async def character_sheet(
+    character_id: CharacterId,
+    principal: CurrentPrincipal,
+    svc: Characters,
+    format: Annotated[Literal["json", "html"], Query()] = "json",
+) -> Any:
+    """The complete character sheet: saves, skills, passives, AC with its breakdown,
+    spellcasting, attacks, proficiencies with the grant that gave each."""
+    sheet = await svc.run(principal, lambda s: s.sheet(character_id))
+    if format == "html":
+        return HTMLResponse(render_sheet(sheet))
+    return sheet
 
 
 @router.put("/{character_id:int}/theme/transition")

@@ -41,6 +41,7 @@ EXAMPLE_2024: dict[str, Any] = {
         {"item": "rations", "quantity": 3, "container": "backpack"},
     ],
     "currency": {"gp": 20, "sp": 5},
+    "choices": {"scholar": "arcana"},
 }
 
 # 2014 rules: a level-3 hill dwarf fighter (Champion), Acolyte background, standard array.
@@ -71,4 +72,5 @@ EXAMPLE_2014: dict[str, Any] = {
         {"item": "rope-hempen-50-feet", "container": "backpack"},
     ],
     "currency": {"gp": 15},
+    "choices": {"fighting-style": "dueling"},
 }

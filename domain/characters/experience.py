@@ -8,6 +8,7 @@ from domain.characters.messages import XpAwardRequest
 from domain.errors import InvalidRequest
 from domain.rules import Rules, derive
 from domain.rules.constants import XP_THRESHOLDS
+from domain.rules.grants import grants_for
 from domain.sheet import CharacterDoc
 
 MAX_LEVEL = 20
@@ -51,7 +52,9 @@ def apply_award(doc: CharacterDoc, req: XpAwardRequest, rules: Rules) -> Change:
         entry = data["classes"][target]
         entry["level"] += gained
         if data.get("hit_points") is not None:
-            data["hit_points"] += gained * _average_hp_gain(doc, entry["class"], rules)
+            leveled = CharacterDoc.model_validate(data)
+            data["hit_points"] += gained * _average_hp_gain(doc, entry["class"], rules) + (
+                grants_for(leveled, rules).hp - grants_for(doc, rules).hp)
     new_doc = CharacterDoc.model_validate(data)
     after = before + (gained if target is not None else 0)
     return Change(
@@ -77,12 +80,8 @@ def _target_class(doc: CharacterDoc, slug: str | None) -> int | None:
 
 
 def _average_hp_gain(doc: CharacterDoc, class_slug: str, rules: Rules) -> int:
-    """The fixed HP per level of the SRD: half the hit die plus one, plus the Con modifier,
-    plus what the origin adds per level (a hill dwarf's toughness)."""
+    """The fixed HP per level of the SRD: half the hit die plus one, plus the Con modifier.
+    What features add (a hill dwarf's toughness, Draconic Resilience) comes from the grants
+    (the caller adds the difference of `grants_for(...).hp`)."""
     con_mod = derive(doc, rules).modifiers["con"]
-    origin = (
-        rules.races.get(doc.race or doc.species or ""),
-        rules.subraces.get(doc.subrace or doc.subspecies or ""),
-    )
-    per_level = sum(r.get("hp_per_level", 0) for r in origin if r)
-    return max(1, rules.classes[class_slug]["hit_die"] // 2 + 1 + con_mod) + per_level
+    return max(1, rules.classes[class_slug]["hit_die"] // 2 + 1 + con_mod)

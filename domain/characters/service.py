@@ -48,6 +48,7 @@ from domain.errors import (
 from domain.homebrew.deleted import flag_deleted
 from domain.homebrew.service import HomebrewService
 from domain.rules import derive, validate
+from domain.rules.charsheet import Sheet, build_sheet
 from domain.rules.themes import apply_transition, check_transition
 from domain.sheet import CharacterDoc, Derived, ValidationReport, shape_errors
 from domain.users.permissions import Permission, has
@@ -126,6 +127,14 @@ class CharacterService:
 
     def get(self, character_id: int) -> CharacterOut:
         return self._out(self._load(character_id))
+
+    def sheet(self, character_id: int) -> Sheet:
+        """The complete character sheet (derived values a player expects, each proficiency
+        with the grant that gave it), with the validation report."""
+        doc = CharacterDoc.model_validate(self._load(character_id).document)
+        homebrew = self.homebrew.homebrew_rules(doc.ruleset)
+        report = flag_deleted(validate(doc, homebrew.rules), doc, homebrew.deleted)
+        return build_sheet(doc, homebrew.rules, derive(doc, homebrew.rules), report)
 
     def list(self, limit: int = 50, offset: int = 0, ruleset: str | None = None) -> CharacterPage:
         query = select(Character)

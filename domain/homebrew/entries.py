@@ -20,6 +20,63 @@ class _Entry(Strict):
     name: Name
 
 
+Level = Annotated[int, Field(ge=1, le=20)]
+ProfCategory = Literal["armor", "weapon", "tool", "save", "skill", "language"]
+
+
+class GrantPick(Strict):
+    """A choice the document records in `skills`, `languages` or (species) `spells`."""
+
+    what: Literal["skill", "language", "spell"]
+    n: Annotated[int, Field(ge=1, le=10)]
+    from_: list[Slug] | Literal["any", "standard"] = Field(default="any", alias="from")
+
+
+class GrantSpell(Strict):
+    spell: Slug
+    at: Level = 1
+    always: bool = True  # on a class/subclass: always prepared, outside the limits
+
+
+class GrantAc(Strict):
+    base: Annotated[int, Field(ge=0, le=30)]
+    add: Annotated[list[Ability], Field(max_length=3)] = []
+    shield: bool = True
+
+
+class GrantHp(Strict):
+    per: Literal["level", "class_level"]
+    value: Annotated[int, Field(ge=1, le=5)]
+
+
+class GrantChoice(Strict):
+    key: Slug
+    n: Annotated[int, Field(ge=1, le=10)] = 1
+    options: Annotated[list[Slug], Field(max_length=50)] | None = None  # None: proficient
+    proficient: bool = False
+
+
+class HomebrewGrant(Strict):
+    """What a homebrew class, subclass, species or background grants at a level, in the same
+    form as the SRD feature grants (docs/rules.md, "Grants")."""
+
+    name: Name
+    at: Level = 1  # class level (class/subclass), character level (species/background)
+    prof: dict[ProfCategory, Annotated[list[Slug], Field(max_length=30)]] = {}
+    pick: Annotated[list[GrantPick], Field(max_length=5)] = []
+    spells: Annotated[list[GrantSpell], Field(max_length=30)] = []
+    hp: GrantHp | None = None
+    ac: GrantAc | None = None
+    ac_armored: Annotated[int, Field(ge=1, le=5)] | None = None
+    max: dict[Ability, Annotated[int, Field(ge=20, le=30)]] = {}
+    bonus: dict[Ability, Annotated[int, Field(ge=1, le=4)]] = {}
+    cantrips: Annotated[int, Field(ge=1, le=5)] | None = None
+    choice: GrantChoice | None = None
+
+
+Grants = Annotated[list[HomebrewGrant], Field(max_length=40)]
+
+
 class HomebrewClass(_Entry):
     # The JSON Schema states the rule of `_caster_needs_ability` too.
     model_config = ConfigDict(
@@ -51,6 +108,7 @@ class HomebrewClass(_Entry):
     prepared: LevelTable | None = None  # a "prepared" caster with a fixed table
     subclass_level: Annotated[int, Field(ge=1, le=20)] = 3
     subclasses: list[Slug] = []
+    grants: Grants = []
 
     @model_validator(mode="after")
     def _caster_needs_ability(self) -> HomebrewClass:
@@ -63,6 +121,7 @@ class HomebrewSubclass(_Entry):
     kind: Literal["subclass"]
     class_: Slug = Field(alias="class")
     level: Annotated[int, Field(ge=1, le=20)] | None = None  # default: the class's level
+    grants: Grants = []
 
 
 class HomebrewSpecies(_Entry):
@@ -82,6 +141,7 @@ class HomebrewSpecies(_Entry):
     skill_choice_from: list[Slug] = []  # empty: any skill
     hp_per_level: Annotated[int, Field(ge=0, le=5)] = 0
     powerful_build: bool = False
+    grants: Grants = []
 
 
 class HomebrewArmor(Strict):
@@ -128,6 +188,7 @@ class HomebrewBackground(_Entry):
     language_choices: Annotated[int, Field(ge=0, le=5)] = 0
     abilities: Annotated[list[Ability], Field(max_length=3)] = []  # 2024 ability options
     feat: Slug | None = None
+    grants: Grants = []
 
 
 class HomebrewSpell(_Entry):

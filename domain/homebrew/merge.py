@@ -33,8 +33,27 @@ def _slots_for(entry: HomebrewClass, rules: Rules) -> list[list[int]]:
     return out
 
 
+def _grants(entry: HomebrewEntry) -> list[Record]:
+    """Declared grants in the record form of the SRD feature grants."""
+    out = []
+    for n, g in enumerate(getattr(entry, "grants", ())):
+        rec = g.model_dump(mode="json", by_alias=True, exclude_none=True)
+        rec = {k: v for k, v in rec.items() if v not in ({}, [])}
+        rec["feature"] = f"{entry.slug}-{n + 1}"
+        out.append(rec)
+    return out
+
+
 def _record(entry: HomebrewEntry, rules: Rules) -> tuple[str, Record]:
     """The table an entry goes into, and its record in the SRD-derived shape."""
+    table, rec = _base_record(entry, rules)
+    grants = _grants(entry)
+    if grants:
+        rec["grants"] = grants
+    return table, rec
+
+
+def _base_record(entry: HomebrewEntry, rules: Rules) -> tuple[str, Record]:
     if isinstance(entry, HomebrewClass):
         rec: Record = {
             "name": entry.name, "hit_die": entry.hit_die, "saves": list(entry.saving_throws),
@@ -120,6 +139,19 @@ def _check_references(table: str, slug: str, rec: Record, data: dict[str, Any]) 
             raise ValueError(f"homebrew {slug!r}: {where} {ref!r} is not a known {kind[:-1]}")
 
     skills_ok = data["skills"]
+    for g in rec.get("grants", ()):
+        prof = g.get("prof", {})
+        for s in prof.get("skill", ()):
+            need("skills", s, "granted skill")
+        for lang in prof.get("language", ()):
+            need("languages", lang, "granted language")
+        for sp in g.get("spells", ()):
+            need("spells", sp["spell"], "granted spell")
+        for p in g.get("pick", ()):
+            if isinstance(p["from"], list):
+                kind = {"skill": "skills", "language": "languages", "spell": "spells"}[p["what"]]
+                for ref in p["from"]:
+                    need(kind, ref, f"{p['what']} option")
     if table == "classes":
         for s in rec["skill_choice"]["from"]:
             need("skills", s, "skill choice")

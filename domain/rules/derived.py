@@ -6,6 +6,7 @@ from __future__ import annotations
 import math
 
 from domain.rules import constants as C
+from domain.rules.grants import Grants, grants_for
 from domain.rules.tables import Record, Rules
 from domain.sheet import (
     ABILITIES,
@@ -86,12 +87,16 @@ def _counts_for_ac(inv: InventoryItem, item: Record) -> bool:
     return inv.attuned if item.get("attunement") else inv.equipped
 
 
-def armor_class(doc: CharacterDoc, rules: Rules, mods: dict[Ability, int]) -> int:
+def armor_breakdown(doc: CharacterDoc, rules: Rules, mods: dict[Ability, int],
+                    grants: Grants) -> list[tuple[str, int]]:
+    """AC as (part, value) pairs that add up to it: body armor (with its Dex, capped) or the
+    best unarmored formula the grants give (10 + Dex for anyone), shield, magic bonuses and
+    armored-only bonuses (Defense fighting style)."""
     dex = mods["dex"]
-    body: int | None = None
-    shield = 0
-    bonus = 0
-    armor_bonus = 0
+    body: tuple[str, int] | None = None
+    shield: tuple[str, int] | None = None
+    bonus: list[tuple[str, int]] = []
+    armor_bonus: tuple[str, int] | None = None
     for inv in doc.inventory:
         item = rules.items.get(inv.item)
         if item is None:
@@ -99,27 +104,49 @@ def armor_class(doc: CharacterDoc, rules: Rules, mods: dict[Ability, int]) -> in
         armor = item.get("armor")
         if armor is not None and inv.equipped:
             if armor["category"] == "shield":
-                shield = max(shield, armor["base"] + item.get("ac_bonus", 0))
+                value = armor["base"] + item.get("ac_bonus", 0)
+                if shield is None or value > shield[1]:
+                    shield = (item["name"], value)
                 continue
             ac = armor["base"]
             if armor["dex"]:
                 ac += dex if armor["max_dex"] is None else min(dex, armor["max_dex"])
             ac += item.get("ac_bonus", 0)
-            body = ac if body is None else max(body, ac)
+            if body is None or ac > body[1]:
+                cap = "" if not armor["dex"] else (
+                    " + Dex" if armor["max_dex"] is None else f" + Dex (max {armor['max_dex']})")
+                body = (f"{item['name']} ({armor['category']}: {armor['base']}{cap})", ac)
         elif item.get("ac_bonus") and _counts_for_ac(inv, item):
             if item.get("bonus_to") == "armor":
-                armor_bonus = max(armor_bonus, item["ac_bonus"])
+                if armor_bonus is None or item["ac_bonus"] > armor_bonus[1]:
+                    armor_bonus = (item["name"], item["ac_bonus"])
             else:
-                bonus += item["ac_bonus"]
+                bonus.append((item["name"], item["ac_bonus"]))
+    parts: list[tuple[str, int]]
     if body is not None:
-        return body + armor_bonus + shield + bonus
-    levels = {cl.class_ for cl in doc.classes}
-    unarmored = 10 + dex
-    if "barbarian" in levels:
-        unarmored = max(unarmored, 10 + dex + mods["con"])
-    if "monk" in levels and not shield:
-        unarmored = max(unarmored, 10 + dex + mods["wis"])
-    return unarmored + shield + bonus
+        parts = [body]
+        if armor_bonus:
+            parts.append(armor_bonus)
+        parts += [(f"{label}, armored", v) for v, label in grants.ac_armored]
+    else:
+        best = ("Unarmored: 10 + Dex", 10 + dex)
+        for f in grants.ac:
+            if shield is not None and not f.shield:
+                continue
+            value = f.base + sum(mods[a] for a in f.add)  # type: ignore[index]
+            if value > best[1]:
+                adds = " + ".join(a.title() for a in f.add)
+                best = (f"{f.label}: {f.base}{' + ' + adds if adds else ''}", value)
+        parts = [best]
+    if shield is not None:
+        parts.append(shield)
+    return parts + bonus
+
+
+def armor_class(doc: CharacterDoc, rules: Rules, mods: dict[Ability, int],
+                grants: Grants | None = None) -> int:
+    g = grants if grants is not None else grants_for(doc, rules)
+    return sum(v for _, v in armor_breakdown(doc, rules, mods, g))
 
 
 def carrying_capacity(doc: CharacterDoc, rules: Rules, strength: int) -> float:
@@ -141,20 +168,26 @@ def load(doc: CharacterDoc, rules: Rules) -> float:
     """Pounds carried: items x quantity (containers and contents), coins at 50 per lb.
     Contents of an extradimensional container (bag of holding) weigh nothing outside."""
     holder = {inv.item: inv for inv in doc.inventory}
+    items = rules.items
+    extradimensional = rules.extradimensional
     total = 0.0
     for inv in doc.inventory:
         # Walk up the containers; skip the item if any is extradimensional.
-        hidden = False
-        seen: set[str] = set()
         parent = inv.container
-        while parent and parent not in seen and parent in holder:
-            if parent in rules.extradimensional:
-                hidden = True
-                break
-            seen.add(parent)
-            parent = holder[parent].container
-        if not hidden:
-            total += item_weight(rules, inv.item) * inv.quantity
+        if parent is not None:
+            hidden = False
+            seen: set[str] = set()
+            while parent and parent not in seen and parent in holder:
+                if parent in extradimensional:
+                    hidden = True
+                    break
+                seen.add(parent)
+                parent = holder[parent].container
+            if hidden:
+                continue
+        item = items.get(inv.item)
+        if item is not None:
+            total += item["weight"] * inv.quantity
     cur = doc.currency
     coins = cur.cp + cur.sp + cur.ep + cur.gp + cur.pp
     return total + coins / C.COINS_PER_POUND

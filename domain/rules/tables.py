@@ -36,6 +36,11 @@ class Rules:
         self.magic_schools: list[str] = data["magic_schools"]
         self.proficiency_bonus: list[int] = data["proficiency_bonus"]
         self.homebrew: frozenset[str] = homebrew  # slugs that came from homebrew entries
+        # Grants every character gets from the ruleset's creation rules (2024 languages).
+        self.creation_grants: list[Record] = data.get("creation_grants", [])
+        # domain.rules.grants caches each document's grants here (per Rules, so homebrew
+        # merged into a new Rules never sees stale grants).
+        self.grants_cache: dict[Any, Any] = {}
         self._data = data
         self._index()
 

@@ -4,6 +4,7 @@ path into the document, what is wrong and how to fix it. See docs/rules.md for t
 from __future__ import annotations
 
 from domain.rules.checks.abilities import check_bonuses, check_scores
+from domain.rules.checks.choices import check_choices
 from domain.rules.checks.classes import check_classes, check_multiclass
 from domain.rules.checks.context import Context
 from domain.rules.checks.hit_points import check_hit_points, hit_point_range
@@ -20,7 +21,7 @@ __all__ = ["hit_point_range", "validate"]
 # The order of the checks is the order of the issues in a report.
 _CHECKS = (check_origin, check_classes, check_scores, check_bonuses, check_multiclass,
            check_spells, check_inventory, check_languages, check_skills, check_hit_points,
-           check_theme)
+           check_theme, check_choices)
 
 
 def validate(doc: CharacterDoc, rules: Rules) -> ValidationReport:

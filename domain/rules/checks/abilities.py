@@ -8,6 +8,7 @@ from collections.abc import Callable
 from domain.rules import constants as C
 from domain.rules import themes
 from domain.rules.checks.context import Context, names
+from domain.rules.grants import ability_max
 from domain.sheet import ABILITIES
 
 Bad = Callable[[str, str, str], None]  # (bonus source, message, fix) -> records an error
@@ -25,9 +26,10 @@ def check_scores(c: Context) -> None:
             c.err("ability_score_out_of_range", f"base_abilities.{a}",
                   f"Base {a} {base[a]} is outside {lo}..{hi} for {method}.",
                   f"Set base {a} between {lo} and {hi}.")
-    flo, fhi = C.FINAL_SCORE_RANGE
+    flo = C.FINAL_SCORE_RANGE[0]
+    maxima = ability_max(c.grants, doc)  # 20, or more with Primal Champion / Epic Boons
     for a in ABILITIES:
-        s = c.scores[a]
+        s, fhi = c.scores[a], maxima[a]
         if not flo <= s <= fhi:
             c.err("ability_score_out_of_range", f"base_abilities.{a}",
                   f"Final {a} {s} (base plus bonuses) is outside {flo}..{fhi}.",
@@ -114,6 +116,13 @@ def check_bonuses(c: Context) -> None:
         bad("asi", f"{points} points of ability score improvements; the class levels give "
             f"{allowed} ({slots} improvements, {feat_slots} taken by feats).",
             f"Lower the ASI bonuses to {allowed} points in total.")
+    # Feature increases (Primal Champion, Body and Mind) up to what the features grant.
+    feature = by_source.get("feature", {})
+    over = {a: v for a, v in feature.items() if v > c.grants.bonus.get(a, 0)}
+    if over:
+        granted = ", ".join(f"{a} +{v}" for a, v in sorted(c.grants.bonus.items())) or "none"
+        bad("feature", f"Feature ability increases {over} exceed what the features grant "
+            f"({granted}).", f"Lower the feature bonuses to: {granted}.")
     # Theme bonuses must be exactly the theme's adjustments.
     expected = {a: v for a, v in themes.adjustments_of(doc.theme).items() if v}
     given = {a: v for a, v in by_source.get("theme", {}).items() if v}

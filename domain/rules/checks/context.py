@@ -5,13 +5,14 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from domain.rules.derived import final_abilities, modifier
+from domain.rules.grants import Grants, grants_for
 from domain.rules.tables import Record, Rules
 from domain.sheet import CharacterDoc, Issue
 
 
 class Context:
-    __slots__ = ("bg", "classes", "doc", "errors", "mods", "race", "rules", "scores", "subrace",
-                 "warnings")
+    __slots__ = ("bg", "classes", "doc", "errors", "grants", "mods", "race", "rules", "scores",
+                 "subrace", "warnings")
 
     def __init__(self, doc: CharacterDoc, rules: Rules) -> None:
         self.doc = doc
@@ -23,6 +24,8 @@ class Context:
         self.race: Record | None = None
         self.subrace: Record | None = None
         self.bg: Record | None = rules.backgrounds.get(doc.background)
+        # Everything the character's sources grant: every check reads grants from here.
+        self.grants: Grants = grants_for(doc, rules)
         # (index, class slug, level, record) of the classes the rules know.
         self.classes: list[tuple[int, str, int, Record]] = [
             (i, cl.class_, cl.level, rules.classes[cl.class_])
@@ -38,6 +41,3 @@ class Context:
 def names(slugs: Iterable[str]) -> str:
     return ", ".join(sorted(slugs)) or "none"
 
-
-def origin_records(c: Context) -> list[Record]:
-    return [r for r in (c.race, c.subrace, c.bg) if r is not None]

@@ -10,8 +10,7 @@ def hit_point_range(c: Context) -> tuple[int, int] | None:
     if not c.classes or len(c.classes) != len(c.doc.classes):
         return None
     con = c.mods["con"]
-    per_level = sum(r.get("hp_per_level", 0) for r in (c.race, c.subrace) if r)
-    lo = hi = 0
+    lo = hi = c.grants.hp  # dwarven toughness, draconic resilience...
     first = True
     for _, _, level, rec in c.classes:
         die = rec["hit_die"]
@@ -23,8 +22,6 @@ def hit_point_range(c: Context) -> tuple[int, int] | None:
             else:
                 lo += max(1, 1 + con)
                 hi += max(1, die + con)
-            lo += per_level
-            hi += per_level
     return lo, hi
 
 
@@ -37,6 +34,8 @@ def check_hit_points(c: Context) -> None:
     lo, hi = rng
     hp = c.doc.hit_points
     if not lo <= hp <= hi:
+        extra = "".join(f", {label} +{v}" for label, v in c.grants.hp_sources)
         c.err("hit_points_invalid", "hit_points",
-              f"Maximum HP {hp} is outside what the hit dice and Con allow ({lo}..{hi}).",
+              f"Maximum HP {hp} is outside what the hit dice and Con{extra} allow "
+              f"({lo}..{hi}).",
               f"Set maximum HP between {lo} and {hi}.")

@@ -8,12 +8,29 @@ from domain.rules.derived import attuned_count, carrying_capacity, item_weight, 
 from domain.sheet import CharacterDoc
 
 
-def _armor_profs(c: Context) -> set[str]:
-    profs: set[str] = set()
-    for n, (i, _, _, rec) in enumerate(c.classes):
-        first = n == 0 and i == 0
-        profs.update(rec["armor"] if first else rec.get("mc_armor", ()))
-    return profs
+def _attune_unmet(c: Context, need: dict[str, list[str]]) -> str | None:
+    """Why the character cannot attune to an item with these prerequisites (None: it can).
+    Alignment prerequisites are not checked (the document records no alignment)."""
+    classes = {slug for _, slug, _, _ in c.classes}
+    wanted: list[str] = []
+    if "classes" in need:
+        if classes & set(need["classes"]):
+            return None
+        wanted.append(" or ".join(need["classes"]))
+    if "spellcaster" in need:
+        casters = any(rec.get("caster", "none") != "none" for _, _, _, rec in c.classes)
+        if casters or c.grants.origin_spells or any(
+                s.source != "class" for s in c.doc.spells):
+            return None
+        wanted.append("a spellcaster")
+    if "races" in need:
+        main = c.doc.race if c.rules.ruleset == "2014" else c.doc.species
+        if main in need["races"]:
+            return None
+        wanted.append(" or ".join(need["races"]))
+    if not wanted:  # only prerequisites that are not checked
+        return None
+    return " or ".join(wanted)
 
 
 def check_inventory(c: Context) -> None:
@@ -24,7 +41,6 @@ def check_inventory(c: Context) -> None:
     holders = {}
     for i, inv in enumerate(doc.inventory):
         holders.setdefault(inv.item, i)
-    profs: set[str] | None = None
     contents: dict[str, float] = {}
     for i, inv in enumerate(doc.inventory):
         item = rules.items.get(inv.item)
@@ -50,6 +66,12 @@ def check_inventory(c: Context) -> None:
             why = "is not magic" if not item.get("magic") else "does not require attunement"
             c.err("attunement_not_allowed", f"inventory.{i}.attuned",
                   f"{inv.item} {why}, so it cannot be attuned.", "Set attuned to false.")
+        elif inv.attuned and item.get("attune_by"):
+            unmet = _attune_unmet(c, item["attune_by"])
+            if unmet:
+                c.err("attunement_prerequisite_unmet", f"inventory.{i}.attuned",
+                      f"{inv.item} requires attunement by {unmet}.",
+                      f"Set attuned to false, or attune it to a character who is {unmet}.")
         armor = item.get("armor")
         if armor is not None and inv.equipped:
             if armor["str_min"] > c.scores["str"]:
@@ -57,13 +79,13 @@ def check_inventory(c: Context) -> None:
                        f"{inv.item} needs Str {armor['str_min']}; Str is "
                        f"{c.scores['str']} (speed drops by 10 feet).",
                        f"Raise Str to {armor['str_min']} or wear lighter armor.")
-            if profs is None:
-                profs = _armor_profs(c)
-            if armor["category"] not in profs:
+            if armor["category"] not in c.grants.armor:
                 c.err("armor_not_proficient", f"inventory.{i}.equipped",
-                      f"The character's classes give no {armor['category']} armor "
+                      f"Nothing the character has grants {armor['category']} armor "
                       f"proficiency for {inv.item}.",
-                      "Unequip it, or take a class that grants the proficiency first.")
+                      "Unequip it, take a class that grants the proficiency first, or record "
+                      "the feature choice that grants it (e.g. choices.divine-order: "
+                      "protector).")
     attuned = attuned_count(doc)
     if attuned > C.MAX_ATTUNED:
         c.err("attunement_limit_exceeded", "inventory",

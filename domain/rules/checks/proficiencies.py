@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from domain.rules.checks.context import Context, names, origin_records
+from domain.rules.checks.context import Context, names
 
 Pool = tuple[int, frozenset[str] | None]  # (how many to choose, from which; None: any)
 
@@ -27,50 +27,33 @@ def _match(extras: list[str], pools: list[Pool]) -> bool:
     return all(place(e, set()) for e in range(len(extras)))
 
 
-def _pools(choices: Iterable[dict | None]) -> list[Pool]:
-    out: list[Pool] = []
-    for ch in choices:
-        if ch:
-            src = ch["from"]
-            out.append((ch["choose"], None if src == "any" else frozenset(src)))
-    return out
+def _pools(c: Context, what: str) -> list[Pool]:
+    return [(n, allowed) for n, allowed, _ in c.grants.pools.get(what, ())]
 
 
 def check_languages(c: Context) -> None:
-    fixed: set[str] = set()
-    pools: list[Pool] = []
-    for rec in origin_records(c):
-        fixed.update(rec.get("languages", ()))
-        pools += _pools(rec.get("language_choices", ()))
-    for _, _, _, rec in c.classes:
-        fixed.update(rec.get("languages", ()))
-    if c.rules.ruleset == "2024":
-        fixed.add("common")  # 2024: Common plus two standard languages
-        pools.append((2, c.rules.standard_languages))
+    g = c.grants
     _check_picks(
-        c, "languages", "language", "language_count_invalid", c.rules.languages, fixed, pools,
-        granted_by="the character's origin and classes",
-        hint="Pick the extra languages from the origin's options (2024: standard languages).",
+        c, "languages", "language", "language_count_invalid", c.rules.languages,
+        set(g.languages), _pools(c, "language"),
+        granted_by="the character's origin, classes and features",
+        hint="Pick the extra languages from the origin's and features' options "
+             "(2024: standard languages).",
     )
 
 
 def check_skills(c: Context) -> None:
-    fixed: list[str] = []
-    pools: list[Pool] = []
-    for rec in origin_records(c):
-        fixed.extend(rec.get("skills", ()))
-        pools += _pools(rec.get("skill_choices", ()))
-    for n, (i, _, _, rec) in enumerate(c.classes):
-        ch = rec.get("skill_choice") if (n == 0 and i == 0) else rec.get("mc_skill_choice")
-        pools += _pools([ch])
+    fixed = c.grants.skill_list
+    pools = _pools(c, "skill")
     # The same skill granted twice by fixed sources: the SRD lets you pick any other one.
     overlap = len(fixed) - len(set(fixed))
     if overlap:
         pools.append((overlap, None))
     _check_picks(
         c, "skills", "skill", "skill_choice_invalid", c.rules.skills, set(fixed), pools,
-        granted_by="the background and origin",
-        hint="Pick class skills from the first class's list.",
+        granted_by="the background, origin and features",
+        hint="Pick class skills from the first class's list (features such as Lore's Bonus "
+             "Proficiencies add skills of any kind).",
     )
 
 
