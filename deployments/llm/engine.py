@@ -79,10 +79,6 @@ class Engine:
             self.llm, self.models, online_renderer=renderer, request_logger=None
         )
 
-    @property
-    def max_model_len(self) -> int:
-        return self.llm.model_config.max_model_len
-
     async def healthy(self) -> bool:
         try:
             await self.llm.check_health()
@@ -106,14 +102,14 @@ class Engine:
             # No raw request: its headers would let a client pick the priority or request id.
             return _checked(await self.chat.create_chat_completion(request, None))
         except VLLM_REJECTIONS as exc:
-            raise domain_error(exc) from None
+            raise domain_error(exc) from exc
 
     async def text_completion(self, request: CompletionRequest) -> CompletionResponse | Events:
         request.request_id = random_uuid()
         try:
             return _checked(await self.completion.create_completion(request, None))
         except VLLM_REJECTIONS as exc:
-            raise domain_error(exc) from None
+            raise domain_error(exc) from exc
 
     # --- the typed calls (LLMCalls) -------------------------------------------------------
 

@@ -61,7 +61,13 @@ def llm_server(tmp_path_factory) -> Iterator[LLMServer]:
         assert thread.is_alive(), "uvicorn did not start"
         threading.Event().wait(0.05)
     token = issue_access_token(Principal(1, "player"), SECRET, timedelta(minutes=30))
-    yield LLMServer(ingress, f"http://127.0.0.1:{port}", token, loop)
+    llm_server = LLMServer(ingress, f"http://127.0.0.1:{port}", token, loop)
+    yield llm_server
+
+    async def stop_engine() -> None:  # on its own loop: it cancels the engine's tasks there
+        ingress.engine.shutdown()
+
+    llm_server.call(stop_engine())
     server.should_exit = True
     thread.join(10)
-    ingress.engine.shutdown()
+    loop.close()

@@ -106,9 +106,17 @@ def test_refused_without_a_token(llm_server):
     [
         ("/v1/completions", {"prompt": ""}, 400, "generation_rejected"),
         ("/v1/chat/completions", {"messages": []}, 400, "generation_rejected"),
-        ("/v1/completions", {"prompt": "Hi", "max_tokens": MAX_MODEL_LEN}, 400, None),
-        ("/v1/chat/completions", {"messages": MESSAGES, "max_tokens": 10**6}, 400, None),
-        ("/v1/completions", {"prompt": "Hi", "max_tokens": -1}, 422, "validation_error"),
+        # A prompt longer than the window; max_tokens beyond it (vLLM shortens a max_tokens
+        # that fits the window but not after the prompt, to what is left).
+        ("/v1/completions", {"prompt": "dragon " * MAX_MODEL_LEN}, 400, None),
+        (
+            "/v1/chat/completions",
+            {"messages": MESSAGES, "max_tokens": MAX_MODEL_LEN + 1},
+            400,
+            None,
+        ),
+        ("/v1/completions", {"prompt": "Hi", "max_tokens": -1}, 400, None),
+        ("/v1/completions", {"prompt": "Hi", "temperature": "hot"}, 422, "validation_error"),
         ("/v1/completions", {"prompt": "Hi", "model": "gpt-4"}, 404, "model_not_found"),
         (
             "/v1/chat/completions",
@@ -147,3 +155,10 @@ def test_disconnect_mid_stream_aborts(llm_server):
     while engine.get_num_unfinished_requests() and time.monotonic() < deadline:
         time.sleep(0.05)
     assert engine.get_num_unfinished_requests() == 0
+
+
+def test_openapi_lists_the_routes(llm_server):
+    doc = httpx.get(f"{llm_server.base_url}/v1/openapi.json").json()  # the portal merges it
+    assert {"/v1/models", "/v1/completions", "/v1/chat/completions"} <= set(doc["paths"])
+    answers = doc["paths"]["/v1/chat/completions"]["post"]["responses"]
+    assert {"400", "401", "404", "422"} <= set(answers)
