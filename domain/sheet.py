@@ -52,14 +52,31 @@ def _whole_numbers(data: Any) -> Any:
 
 class Strict(BaseModel):
     """What clients send: unknown fields are errors, and values must have the JSON type that
-    the schema states (`false` or "3" is not an integer; 3.0 is)."""
+    the schema states (`false` or "3" is not an integer)."""
 
     model_config = ConfigDict(extra="forbid", populate_by_name=True, strict=True)
 
-    @model_validator(mode="before")
+
+class Document(Strict):
+    """A whole request body. JSON has one number type, so 3.0 is the integer 3 as JSON Schema
+    counts it: when strict validation fails only on such numbers, they are made ints and the
+    body validated again. Done here, once per body, rather than in every nested model: the
+    common case pays nothing (a walk per model made parsing 7x slower)."""
+
+    @model_validator(mode="wrap")
     @classmethod
-    def _json_numbers(cls, data: Any) -> Any:
-        return _whole_numbers(data)
+    def _json_numbers(cls, data: Any, handler: Any) -> Any:
+        try:
+            return handler(data)
+        except ValidationError as exc:
+            if not any(_whole_float(e) for e in exc.errors()):
+                raise
+        return handler(_whole_numbers(data))
+
+
+def _whole_float(error: Any) -> bool:
+    value = error.get("input")
+    return error["type"] == "int_type" and isinstance(value, float) and value.is_integer()
 
 
 class Abilities(Strict):
@@ -121,7 +138,7 @@ class Currency(Strict):
     pp: Annotated[int, Field(ge=0, le=10_000_000)] = 0
 
 
-class CharacterDoc(Strict):
+class CharacterDoc(Document):
     name: Annotated[str, StringConstraints(min_length=1, max_length=100, strip_whitespace=True)]
     ruleset: Ruleset
     species: Slug | None = None  # 2024

@@ -11,7 +11,7 @@ from pydantic import Field
 from cluster.rate_limit import check_login, check_registration, client_address
 from deployments.common.runner import ServiceRunner
 from deployments.http.auth import CurrentPrincipal, requires
-from domain.sheet import Strict
+from domain.sheet import Document
 from domain.users.permissions import Permission
 from domain.users.schemas import (
     InvitationOut,
@@ -32,11 +32,11 @@ Manager = Annotated[Principal, Depends(requires(Permission.USERS_MANAGE))]
 UserId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 
 
-class RoleChange(Strict):
+class RoleChange(Document):
     role: Role
 
 
-class InvitationRequest(Strict):
+class InvitationRequest(Document):
     role: Literal["dm", "player"] = "dm"
     expires_in_hours: int = Field(7 * 24, ge=1, le=30 * 24)
 

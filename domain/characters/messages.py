@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field, StringConstraints
 
-from domain.sheet import Derived, Slug, Strict, ValidationReport
+from domain.sheet import Derived, Document, Slug, ValidationReport
 
 REASON_MAX = 500  # the reason columns are String(500)
 Reason = Annotated[str, StringConstraints(max_length=REASON_MAX, strip_whitespace=True)]
@@ -16,7 +16,7 @@ MAX_ID = 2**31 - 1  # ids are 32-bit integers in the database
 Id = Annotated[int, Field(ge=1, le=MAX_ID)]
 
 
-class Request(Strict):
+class Request(Document):
     """A request body: unknown fields and wrong JSON types are errors."""
 
 

@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 
 from pydantic import ConfigDict, Field, model_validator
 
-from domain.sheet import Ability, Slug, Strict
+from domain.sheet import Ability, Document, Slug, Strict
 
 ArmorCategory = Literal["light", "medium", "heavy", "shield"]
 Size = Literal["Tiny", "Small", "Medium", "Large", "Huge", "Gargantuan"]
@@ -15,7 +15,7 @@ LevelTable = Annotated[list[Annotated[int, Field(ge=0, le=99)]], Field(min_lengt
 Name = Annotated[str, Field(min_length=1, max_length=100)]
 
 
-class _Entry(Strict):
+class _Entry(Document):
     slug: Slug
     name: Name
 
