@@ -12,7 +12,6 @@ from deployments.accounts import api_router
 from deployments.common.config import AppConfig
 from deployments.common.ingress import AppIngress, validated_args
 from deployments.common.runner import ServiceRunner
-from deployments.http.app import new_app
 from domain.users.service import AccountService
 
 
@@ -28,13 +27,10 @@ class AccountsIngress(AppIngress):
 
     def create_app(self) -> FastAPI:
         settings = self.settings
-        app = new_app(
-            settings,
+        app = self.new_app(
             title="Lorekeeper accounts",
             description="Registration, login, tokens, roles and invitations.",
-            route_prefix=self.route_prefix,
             routers=[api_router.router],
-            behind_serve=self.behind_serve,
         )
         app.state.rate_limiter = make_rate_limiter(settings)
         app.state.accounts = ServiceRunner(

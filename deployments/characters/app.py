@@ -11,7 +11,6 @@ from deployments.characters import api_router
 from deployments.common.config import AppConfig
 from deployments.common.ingress import AppIngress, validated_args
 from deployments.common.runner import ServiceRunner, signed_in
-from deployments.http.app import new_app
 from domain.characters.messages import CharacterOut, CharacterSummary, XpAwardRequest, XpAwardResult
 from domain.characters.service import CharacterService
 from domain.sheet import Ruleset
@@ -35,13 +34,10 @@ class CharactersIngress(AppIngress):
             lambda session, principal: CharacterService(session, signed_in(principal)),
             threads=self.config.threads,
         )
-        app = new_app(
-            self.settings,
+        app = self.new_app(
             title="Lorekeeper characters",
             description="Characters checked against their edition's rules, versioned, themed.",
-            route_prefix=self.route_prefix,
             routers=[api_router.router],
-            behind_serve=self.behind_serve,
         )
         app.state.characters = self.characters
         return app

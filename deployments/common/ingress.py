@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 import anyio
-from fastapi import FastAPI
+from fastapi import APIRouter, FastAPI
 from redis.asyncio import Redis
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -19,6 +19,7 @@ from cluster.database import Database
 from cluster.settings import Settings, get_settings
 from deployments.calls.app import Readiness
 from deployments.common.config import AppConfig
+from deployments.http.app import new_app
 
 
 class AppIngress:
@@ -54,6 +55,21 @@ class AppIngress:
 
     def create_app(self) -> FastAPI:
         raise NotImplementedError
+
+    def new_app(
+        self, *, title: str, description: str, routers: list[APIRouter], serve_openapi: bool = True
+    ) -> FastAPI:
+        """The toolkit's app for this application: its settings, prefix and dependencies."""
+        return new_app(
+            self.settings,
+            title=title,
+            description=description,
+            route_prefix=self.route_prefix,
+            routers=routers,
+            behind_serve=self.behind_serve,
+            serve_openapi=serve_openapi,
+            uses_database=self.uses_database,
+        )
 
     def __serve_build_asgi_app__(self) -> ASGIApp:
         return _FullPaths(self.http)

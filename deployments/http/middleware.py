@@ -30,8 +30,10 @@ def json_depth(body: bytes) -> int:
     return max(accumulate(_STEP[b] for b in brackets), default=0)
 
 
-def _has_nul(raw: bytes) -> bool:
-    return b"\x00" in raw or b"\\u0000" in raw or b"%00" in raw
+def _has_nul(raw: bytes, *, url: bool = False) -> bool:
+    """A NUL, raw or JSON-escaped; in a path or query also percent-encoded (in a body, "%00"
+    is plain text)."""
+    return b"\x00" in raw or b"\\u0000" in raw or (url and b"%00" in raw)
 
 
 class RequestContext:
@@ -91,9 +93,8 @@ def _check_head(scope: Scope, max_body: int):
             f"The request headers are over {MAX_HEADER_BYTES} bytes together; send fewer "
             "or shorter ones.",
         )
-    if _has_nul(scope.get("raw_path") or scope["path"].encode()) or _has_nul(
-        scope.get("query_string", b"")
-    ):
+    raw_path = scope.get("raw_path") or scope["path"].encode()
+    if _has_nul(raw_path, url=True) or _has_nul(scope.get("query_string", b""), url=True):
         return _nul_problem()
     length = next((v for k, v in headers if k.lower() == b"content-length"), None)
     if length is not None and length.isdigit() and int(length) > max_body:
@@ -115,7 +116,7 @@ async def _read_body(receive: Receive, max_body: int):
         chunks.append(chunk)
         more = message.get("more_body", False)
     body = b"".join(chunks)
-    if _has_nul(body.replace(b"%00", b"")):  # percent signs are fine inside JSON text
+    if _has_nul(body):
         return body, _nul_problem()
     if json_depth(body) > MAX_JSON_DEPTH:
         return body, problem(

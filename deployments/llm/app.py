@@ -15,7 +15,6 @@ from deployments.calls.app import Readiness
 from deployments.calls.llm import Generation, GenerationParams, Message
 from deployments.common.config import AppConfig
 from deployments.common.ingress import AppIngress, validated_args
-from deployments.http.app import new_app
 from deployments.llm import api_router
 from deployments.llm.engine import Engine, domain_error
 from domain.errors import DomainError
@@ -44,15 +43,11 @@ class LLMIngress(AppIngress):
         models_dir = self.config.models_dir or self.settings.data_dir / "models"
         model_dir = registry.resolve(self.config.llm.model, models_dir)
         self.engine = Engine(self.config.llm, model_dir)
-        app = new_app(
-            self.settings,
+        app = self.new_app(
             title="Lorekeeper LLM",
             description="OpenAI-compatible text generation (vLLM); send an access token as "
             "the API key.",
-            route_prefix=self.route_prefix,
             routers=[api_router.router],
-            behind_serve=self.behind_serve,
-            uses_database=False,
         )
         app.state.engine = self.engine
 

@@ -21,7 +21,7 @@ from cluster.settings import Settings
 from deployments.calls.app import Readiness
 from deployments.common.config import AppConfig
 from deployments.common.ingress import AppIngress, validated_args
-from deployments.http.app import VERSION, new_app
+from deployments.http.app import VERSION
 from deployments.portal.directory import AppEntry, Directory, ServeDirectory
 from deployments.portal.openapi import merge
 from domain.errors import NotFound
@@ -65,18 +65,15 @@ class PortalIngress(AppIngress):
     ):
         name = PortalConfig.model_validate(config).name
         self.directory: Directory = directory or ServeDirectory(name)
+        self._openapi: dict[tuple[str, float], dict[str, Any]] = {}
         super().__init__(config, settings, db)
 
     def create_app(self) -> FastAPI:
-        app = new_app(
-            self.settings,
+        app = self.new_app(
             title=self.config.title,
             description="Characters, campaigns and their generated lore for D&D 5e.",
-            route_prefix=self.route_prefix,
             routers=[router],
-            behind_serve=self.behind_serve,
             serve_openapi=False,  # /openapi.json is the merged document below
-            uses_database=False,
         )
         app.state.portal = self
         app.mount("/docs/static", StaticFiles(directory=_SWAGGER), name="swagger")
@@ -120,8 +117,12 @@ class PortalIngress(AppIngress):
         for entry in await self.directory.entries():
             if entry.status != "RUNNING":
                 continue  # a loading application joins the document once it runs
-            with anyio.move_on_after(self.config.probe_timeout_s):
-                docs[entry.name] = await self.directory.calls(entry.name).openapi()
+            key = (entry.name, entry.deployed_at)
+            if key not in self._openapi:  # fetched once per deployment of each application
+                with anyio.move_on_after(self.config.probe_timeout_s):
+                    self._openapi[key] = await self.directory.calls(entry.name).openapi()
+            if key in self._openapi:
+                docs[entry.name] = self._openapi[key]
         info = {"title": self.config.title, "version": VERSION, "description": _DESCRIPTION}
         return merge(info, docs)
 

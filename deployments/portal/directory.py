@@ -20,6 +20,7 @@ class AppEntry:
     route_prefix: str
     status: str  # Serve's application status: RUNNING, DEPLOYING, DEPLOY_FAILED, ...
     message: str = ""
+    deployed_at: float = 0.0  # when its config was last deployed (a new one may change routes)
 
 
 class Directory(Protocol):
@@ -40,7 +41,13 @@ class ServeDirectory:
         # The public serve.status() lacks route prefixes; the client's details have them.
         details = await anyio.to_thread.run_sync(lambda: _get_global_client().get_serve_details())
         return [
-            AppEntry(name, app.get("route_prefix") or "", app["status"], app.get("message", ""))
+            AppEntry(
+                name,
+                app.get("route_prefix") or "",
+                app["status"],
+                app.get("message", ""),
+                app.get("last_deployed_time_s", 0.0),
+            )
             for name, app in sorted(details.get("applications", {}).items())
             if name != self.own_name
         ]

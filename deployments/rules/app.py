@@ -9,7 +9,6 @@ from ray.serve import Application
 from deployments.common.config import AppConfig
 from deployments.common.ingress import AppIngress, validated_args
 from deployments.common.runner import ServiceRunner, signed_in
-from deployments.http.app import new_app
 from deployments.rules import api_router, homebrew_router
 from domain.homebrew.service import HomebrewService
 
@@ -24,14 +23,11 @@ class RulesIngress(AppIngress):
     config: RulesConfig
 
     def create_app(self) -> FastAPI:
-        app = new_app(
-            self.settings,
+        app = self.new_app(
             title="Lorekeeper rules",
             description="The rules catalog (SRD 5.1 and 5.2 plus homebrew) and homebrew.",
             # Homebrew first: its paths would otherwise match /{ruleset}/{table}.
-            route_prefix=self.route_prefix,
             routers=[homebrew_router.router, api_router.router],
-            behind_serve=self.behind_serve,
         )
         app.state.homebrew = ServiceRunner(
             self.db,

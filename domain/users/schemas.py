@@ -31,10 +31,6 @@ class Principal:
     user_id: int
     role: Role
 
-    @property
-    def is_admin(self) -> bool:
-        return self.role == "admin"
-
 
 class RegisterRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")

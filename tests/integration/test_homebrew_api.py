@@ -89,3 +89,25 @@ def test_conflicts_and_bad_entries(admin):
     assert r.status_code == 422
     r = admin.post("/api/v2/rules/1999/homebrew", json=BLADE)
     assert r.status_code == 422
+
+
+def test_one_entry_replaced_and_deleted_over_http(admin, player, dm):
+    admin.post(URL, json=BLADE)
+    cid = player.post("/api/v2/characters", json=with_blade()).json()["id"]
+    assert player.get(f"{URL}/moonlit-dagger").json()["data"]["name"] == "Moonlit Dagger"
+    renamed = {**BLADE, "name": "Moonlit Blade"}
+    # Neither a player nor a DM may change or remove an admin's global entry.
+    for other in (player, dm):
+        assert other.put(f"{URL}/moonlit-dagger", json=renamed).status_code == 403
+        assert other.delete(f"{URL}/moonlit-dagger").status_code == 403
+    r = admin.put(f"{URL}/moonlit-dagger", json={**renamed, "slug": "other-slug"})
+    assert r.status_code == 422 and r.json()["code"] == "homebrew_slug_mismatch"
+    r = admin.put(f"{URL}/moonlit-dagger", json=renamed)
+    assert r.status_code == 200 and r.json()["data"]["name"] == "Moonlit Blade"
+
+    assert admin.delete(f"{URL}/moonlit-dagger").status_code == 204
+    r = player.get(f"{URL}/moonlit-dagger")
+    assert r.status_code == 404 and r.json()["code"] == "not_found"
+    assert player.get(URL).json() == []
+    errors = player.get(f"/api/v2/characters/{cid}/validation").json()["validation"]["errors"]
+    assert [e["code"] for e in errors] == ["homebrew_deleted"]

@@ -75,6 +75,9 @@ def test_self_registration_gives_player_and_dm_is_granted(client, admin):
     _problem(r, 422, "validation_error")
     player = signup(client, "plain-player")
     assert player.role == "player"
+    # User management is for admins only: each route asks for users:manage.
+    _problem(player.get("/api/v2/auth/users"), 403, "forbidden")
+    _problem(player.post("/api/v2/auth/invitations", json={"role": "dm"}), 403, "forbidden")
     _problem(
         player.put(f"/api/v2/auth/users/{player.user_id}/role", json={"role": "dm"}),
         403,
