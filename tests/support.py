@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 import socket
 from pathlib import Path
 
@@ -50,9 +51,18 @@ def signup(client: TestClient, username: str, granted_by: Api | None = None, rol
 
 
 def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    """A port free now, from 20000-29999: outside the kernel's ephemeral range (where Ray's
+    own processes take theirs, so one could grab it before our process binds it), Ray's
+    worker ports (10002-19999) and Serve's direct-ingress ports (30000-31000)."""
+    for _ in range(1000):
+        port = random.randint(20000, 29999)
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise RuntimeError("no free port in 20000-29999")
 
 
 def cluster_env(data_dir: Path, **extra: str) -> dict[str, str]:
