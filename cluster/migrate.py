@@ -19,7 +19,7 @@ def alembic_config(url: str) -> Config:
     return config
 
 
-def upgrade(url: str, revision: str = "head") -> None:
+def upgrade(url: str, revision: str = "heads") -> None:
     """Migrate; safe to call from several processes at once (each replica does on start)."""
     with _sqlite_file_lock(url):  # PostgreSQL: an advisory lock in migrations/env.py
         command.upgrade(alembic_config(url), revision)

@@ -2,6 +2,7 @@
 
 from domain.characters import models as _characters  # noqa: F401
 from domain.db import Base
+from domain.events import models as _events  # noqa: F401
 from domain.homebrew import models as _homebrew  # noqa: F401
 from domain.users import models as _users  # noqa: F401
 

@@ -20,7 +20,7 @@ def main(argv: list[str] | None = None) -> int:
     db = sub.add_parser("db", help="database migrations (Alembic)")
     db_sub = db.add_subparsers(dest="db_command", required=True)
     up = db_sub.add_parser("upgrade", help="migrate to the newest schema (or REVISION)")
-    up.add_argument("revision", nargs="?", default="head")
+    up.add_argument("revision", nargs="?", default="heads")
     down = db_sub.add_parser("downgrade", help="migrate back to REVISION ('base' empties it)")
     down.add_argument("revision")
     db_sub.add_parser("current", help="show the database's revision")

@@ -1,0 +1,1 @@
+"""Campaigns: membership, visibility, story, world building, sessions and their events."""

@@ -1,0 +1,1 @@
+"""The event hub's domain half: typed events and the transactional outbox they go through."""
