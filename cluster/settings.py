@@ -47,6 +47,24 @@ class Settings(BaseSettings):
     # Serve's HTTP ingress: HAProxy in front of the replicas, or Serve's Python proxy (the
     # fallback, ~8 ms slower per request). See README, The cluster; cluster/ingress.py.
     ingress: Literal["haproxy", "proxy"] = "haproxy"
+    # Where models are built, converted and looked up (models/registry.py); unset:
+    # data_dir/models. Share one across data dirs to convert Gemma once.
+    models_dir: Path | None = None
+    # Assets (docs/storage.md): where blobs live, and the space and upload limits.
+    blob_backend: Literal["local", "s3"] = "local"
+    blob_dir: Path | None = None  # local backend; unset: data_dir/blobs
+    blob_s3_bucket: str | None = None
+    blob_s3_endpoint: str | None = None  # unset: AWS; MinIO and others: their URL
+    blob_s3_access_key: str | None = None
+    blob_s3_secret_key: str | None = None
+    blob_s3_region: str = "us-east-1"
+    asset_quota_bytes: int = Field(1024**3, ge=0)  # per campaign, and per user's private assets
+    asset_max_upload_bytes: int = Field(5 * 1024**2, ge=1024)
+    asset_max_upload_pixels: int = Field(40_000_000, ge=1)
+    # Signed asset URLs: HMAC key (unset: the JWT secret), lifetime, and the CDN in front.
+    asset_url_secret: str | None = None
+    asset_url_ttl_s: int = Field(3600, ge=10, le=7 * 24 * 3600)
+    asset_cdn_base_url: str | None = None
 
     @field_validator("trusted_proxies", mode="before")
     @classmethod
@@ -54,6 +72,10 @@ class Settings(BaseSettings):
         if isinstance(value, str):  # "10.0.0.0/8, ::1" rather than JSON
             return [part.strip() for part in value.split(",") if part.strip()]
         return value
+
+    @property
+    def resolved_models_dir(self) -> Path:
+        return self.models_dir or self.data_dir / "models"
 
     @cached_property
     def resolved_database_url(self) -> str:

@@ -74,12 +74,17 @@ def _spec(path: Path, app: dict[str, Any]) -> AppSpec:
 def compose_local(
     settings: Settings, db: Database, path: Path = SERVE_CONFIG
 ) -> tuple[ASGIApp, dict[str, AppIngress]]:
-    """Every application in this process, routed by prefix as Serve's proxy routes them."""
-    specs = load_specs(path)
+    """Every application in this process, routed by prefix as Serve's proxy routes them;
+    model engines (`composed_locally = False`) are left out."""
+    specs = [spec for spec in load_specs(path) if spec.ingress.composed_locally]
     ingresses: dict[str, AppIngress] = {}
     for spec in specs:
         if spec.ingress is not PortalIngress:
             ingresses[spec.name] = spec.ingress(spec.config, settings, db)
+    if (campaigns := ingresses.get("campaigns")) is not None:  # typed calls, in process
+        for app in ingresses.values():
+            if use_campaigns := getattr(app, "use_campaigns", None):
+                use_campaigns(campaigns)
     directory = LocalDirectory({name: (app.route_prefix, app) for name, app in ingresses.items()})
     for spec in specs:
         if spec.ingress is PortalIngress:

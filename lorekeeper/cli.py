@@ -112,9 +112,11 @@ def _run(config: Path) -> int:
     _prepare()
     settings = get_settings()
     try:  # a wrong serve_config.yaml fails here, in seconds, not after Ray has started
-        load_specs(config)
+        specs = load_specs(config)
     except ConfigError as exc:
         sys.exit(str(exc))
+    for spec in specs:  # models are built or converted once, here, not in every replica
+        spec.ingress.prepare(spec.config, settings)
     _require_free_port(settings.host, settings.port)
     migrate.upgrade(settings.resolved_database_url)
     print(f"database ready: {_safe(settings.resolved_database_url)}", flush=True)

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from models import gemma, tiny_llama
+from models import gemma, tiny_llama, tiny_sd
 
 BUILT: dict[str, Callable[[Path], Path]] = {
     tiny_llama.NAME: tiny_llama.ensure,
@@ -25,4 +25,22 @@ def resolve(model: str, models_dir: Path) -> Path:
     raise FileNotFoundError(
         f"No model {model!r}: name one of {sorted(BUILT)}, or give the path of a Hugging Face "
         f"model folder (with config.json), absolute or under {models_dir}."
+    )
+
+
+# Image models: diffusers pipeline folders (model_index.json).
+IMAGE_BUILT: dict[str, Callable[[Path], Path]] = {tiny_sd.NAME: tiny_sd.ensure}
+
+
+def resolve_image(model: str, models_dir: Path) -> Path:
+    """`model`: a name of IMAGE_BUILT, a folder under `models_dir`, or a path to a diffusers
+    pipeline folder."""
+    if model in IMAGE_BUILT:
+        return IMAGE_BUILT[model](models_dir / model)
+    for path in (models_dir / model, Path(model).expanduser()):
+        if (path / "model_index.json").is_file():
+            return path.resolve()
+    raise FileNotFoundError(
+        f"No image model {model!r}: name one of {sorted(IMAGE_BUILT)}, or give the path of a "
+        f"diffusers pipeline folder (with model_index.json), absolute or under {models_dir}."
     )

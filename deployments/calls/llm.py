@@ -41,6 +41,20 @@ class Generation(BaseModel):
     text: str
     finish_reason: str | None
     usage: Usage
+    model: str = ""
+
+
+class Chunk(BaseModel):
+    """A piece of a streamed completion; the last one carries the finish reason and usage."""
+
+    text: str = ""
+    finish_reason: str | None = None
+    usage: Usage | None = None
+
+
+class ModelInfo(BaseModel):
+    name: str
+    max_model_len: int = Field(description="The context window: prompt and output, in tokens.")
 
 
 class GenerationRejected(DomainError):
@@ -58,10 +72,35 @@ class GenerationFailed(DomainError):
 
 
 class EngineUnavailable(DomainError):
+    """Stopped, restarting or overloaded: retry after `retry_after` seconds."""
+
     code, status, title = "engine_unavailable", 503, "Engine unavailable"
 
 
 class LLMCalls(AppCalls, Protocol):
+    async def model_info(self) -> ModelInfo:
+        """The served model's name and window."""
+        ...
+
+    async def count_tokens(self, texts: list[str]) -> list[int]:
+        """Each text's length in the model's tokens (special tokens left out)."""
+        ...
+
+    async def complete(
+        self, principal: Principal, prompt: str, params: GenerationParams
+    ) -> Generation:
+        """The model's continuation of `prompt` (completion style: what a base model
+        answers best)."""
+        ...
+
+    async def stream_complete(
+        self, principal: Principal, prompt: str, params: GenerationParams
+    ) -> AsyncIterator[Chunk]:
+        """The continuation of `prompt` piece by piece; the last chunk has the usage.
+        Closing the iterator early frees the sequence in the engine."""
+        raise NotImplementedError
+        yield
+
     async def generate(
         self, principal: Principal, messages: list[Message], params: GenerationParams
     ) -> Generation:

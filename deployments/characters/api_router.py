@@ -15,6 +15,7 @@ from domain.characters.messages import (
     MAX_ID,
     BulkOut,
     BulkRequest,
+    CampaignEventOut,
     CharacterOut,
     CharacterPage,
     CheckOut,
@@ -251,6 +252,19 @@ async def xp_history(
     character_id: CharacterId, principal: CurrentPrincipal, svc: Characters
 ) -> list[XpAwardOut]:
     return await svc.run(principal, lambda s: s.xp_history(character_id))
+
+
+@router.get("/{character_id:int}/events")
+async def campaign_events(
+    character_id: CharacterId,
+    principal: CurrentPrincipal,
+    svc: Characters,
+    after: Annotated[int, Query(ge=0, le=2**62, description="The last seq you have.")] = 0,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+) -> list[CampaignEventOut]:
+    """The campaign events that changed this character (awards, items, story impacts),
+    oldest first; a player sees none of a DM's secrets. Page on with `after`."""
+    return await svc.run(principal, lambda s: s.campaign_events(character_id, after, limit))
 
 
 @router.get("/{character_id:int}/links")

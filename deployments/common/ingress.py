@@ -28,6 +28,9 @@ class AppIngress:
     route_prefix: ClassVar[str]
     config_type: ClassVar[type[AppConfig]]
     uses_database: ClassVar[bool] = True
+    # False for applications that hold a model engine: `compose_local` (tests, serve-local)
+    # leaves them out; their tests build them with a tiny model.
+    composed_locally: ClassVar[bool] = True
 
     def __init__(
         self,
@@ -47,6 +50,11 @@ class AppIngress:
         self._db = db
         self._redis = Redis.from_url(self.settings.redis_url) if self.settings.redis_url else None
         self.http = self.create_app()  # "app" is taken by Serve's ingress wrapper
+
+    @classmethod
+    def prepare(cls, config: AppConfig, settings: Settings) -> None:
+        """Work done once before Ray starts (`lorekeeper run`): building or converting a
+        model, so replicas only load it."""
 
     @property
     def db(self) -> Database:

@@ -3,11 +3,14 @@ request and response models and serving classes, the platform's tokens and probl
 
 from __future__ import annotations
 
+import json
+from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse, StreamingResponse
 from starlette.types import Receive, Scope, Send
+from vllm.entrypoints.generate.base.protocol import StreamOptions
 from vllm.entrypoints.openai.chat_completion.protocol import (
     ChatCompletionRequest,
     ChatCompletionResponse,
@@ -16,6 +19,7 @@ from vllm.entrypoints.openai.completion.protocol import CompletionRequest, Compl
 from vllm.entrypoints.serve.engine.protocol import ModelList
 from vllm.entrypoints.serve.utils.api_utils import with_cancellation
 
+from cluster.token_usage import admit
 from deployments.http.auth import CurrentPrincipal
 from deployments.llm.engine import Engine
 
@@ -28,6 +32,8 @@ _ANSWERS: dict[int | str, dict[str, Any]] = {
         "(prompt and max_tokens beyond the window, an invalid schema)"
     },
     404: {"description": "`model_not_found`: `model` names no model served here"},
+    429: {"description": "`rate_limited`, `token_quota_exceeded`: retry after Retry-After"},
+    503: {"description": "`engine_unavailable`: stopped or overloaded; retry after Retry-After"},
 }
 
 
@@ -49,10 +55,57 @@ class _EngineStream(StreamingResponse):
             await self.body_iterator.aclose()  # type: ignore[union-attr]
 
 
-def _answer(result: Any) -> JSONResponse | StreamingResponse:
-    if isinstance(result, ChatCompletionResponse | CompletionResponse):
-        return JSONResponse(result.model_dump())
-    return _EngineStream(result, media_type="text/event-stream")
+class _Accounting:
+    """Per-user rate limit and daily token quota before a request; its tokens counted after
+    (a stream's from its usage event, which is asked for and, unless the client asked too,
+    kept from the client)."""
+
+    def __init__(self, request: Request, principal: CurrentPrincipal):
+        self.state = request.app.state
+        self.principal = principal
+
+    async def admit(self, body: ChatCompletionRequest | CompletionRequest) -> bool:
+        await admit(self.state.ledger, self.state.limiter, self.state.quota, self.principal.user_id)
+        if not body.stream:
+            return True
+        wanted = bool(body.stream_options and body.stream_options.include_usage)
+        if not wanted:
+            body.stream_options = StreamOptions(
+                include_usage=True,
+                continuous_usage_stats=bool(
+                    body.stream_options and body.stream_options.continuous_usage_stats
+                ),
+            )
+        return wanted
+
+    async def record(self, model: str, usage: Any) -> None:
+        if usage is None:
+            return
+        prompt, completion = usage["prompt_tokens"], usage.get("completion_tokens") or 0
+        await self.state.ledger.record(self.principal.user_id, None, model, prompt, completion)
+        self.state.metrics.count(model, prompt, completion)
+
+    async def answer(self, result: Any, wanted_usage: bool) -> JSONResponse | StreamingResponse:
+        if isinstance(result, ChatCompletionResponse | CompletionResponse):
+            await self.record(result.model, result.usage.model_dump())
+            return JSONResponse(result.model_dump())
+        return _EngineStream(self._counted(result, wanted_usage), media_type="text/event-stream")
+
+    async def _counted(self, events: AsyncIterator[str], wanted_usage: bool) -> AsyncIterator[str]:
+        try:
+            async for event in events:
+                # Only the usage event has an empty choices list; others pass untouched.
+                if '"choices":[]' in event and '"usage"' in event:
+                    data = json.loads(event.removeprefix("data: "))
+                    await self.record(data["model"], data["usage"])
+                    if not wanted_usage:
+                        continue
+                yield event
+        finally:
+            await events.aclose()  # type: ignore[attr-defined]
+
+
+Accounting = Annotated[_Accounting, Depends(_Accounting)]
 
 
 @router.get("/v1/models")
@@ -65,17 +118,20 @@ async def list_models(_: CurrentPrincipal, engine: EngineDep) -> ModelList:
 @router.post("/v1/chat/completions", response_model=ChatCompletionResponse, responses=_ANSWERS)
 @with_cancellation
 async def create_chat_completion(
-    body: ChatCompletionRequest, raw_request: Request, _: CurrentPrincipal, engine: EngineDep
+    body: ChatCompletionRequest, raw_request: Request, account: Accounting, engine: EngineDep
 ) -> Any:
     """OpenAI's chat completions: `stream`, `n`, `stop`, `seed`, `max_tokens`,
-    `response_format` (JSON schema, by structured decoding) and usage."""
-    return _answer(await engine.chat_completion(body))
+    `response_format` (JSON schema, by structured decoding) and usage. Counted against your
+    daily token quota."""
+    wanted_usage = await account.admit(body)
+    return await account.answer(await engine.chat_completion(body), wanted_usage)
 
 
 @router.post("/v1/completions", response_model=CompletionResponse, responses=_ANSWERS)
 @with_cancellation
 async def create_completion(
-    body: CompletionRequest, raw_request: Request, _: CurrentPrincipal, engine: EngineDep
+    body: CompletionRequest, raw_request: Request, account: Accounting, engine: EngineDep
 ) -> Any:
     """OpenAI's (legacy) text completions, with the same options."""
-    return _answer(await engine.text_completion(body))
+    wanted_usage = await account.admit(body)
+    return await account.answer(await engine.text_completion(body), wanted_usage)

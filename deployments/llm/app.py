@@ -11,8 +11,11 @@ from ray import serve
 from ray.serve import Application
 from vllm.exceptions import VLLMError
 
+from cluster.rate_limit import make_rate_limiter
+from cluster.settings import Settings
+from cluster.token_usage import TokenMetrics, TokenQuota, make_ledger
 from deployments.calls.app import Readiness
-from deployments.calls.llm import Generation, GenerationParams, Message
+from deployments.calls.llm import Chunk, Generation, GenerationParams, Message, ModelInfo
 from deployments.common.config import AppConfig
 from deployments.common.ingress import AppIngress, validated_args
 from deployments.llm import api_router
@@ -26,7 +29,16 @@ from models.llm_config import LLMConfig
 class LLMAppConfig(AppConfig):
     llm: LLMConfig = LLMConfig()
     models_dir: Path | None = Field(
-        None, description="Where models are built and looked up; default: <data dir>/models."
+        None,
+        description="Where models are built and looked up; default: the "
+        "LOREKEEPER_MODELS_DIR setting, else <data dir>/models.",
+    )
+    quota: TokenQuota = Field(TokenQuota(), description="Per user, on /v1.")
+    max_pending: int = Field(
+        256,
+        ge=1,
+        description="Requests in the engine (running and waiting) beyond which a new one is "
+        "answered 503 `engine_unavailable` with Retry-After rather than queued.",
     )
 
 
@@ -38,11 +50,17 @@ class LLMIngress(AppIngress):
     config_type = LLMAppConfig
     config: LLMAppConfig
     uses_database = False
+    composed_locally = False
+
+    @classmethod
+    def prepare(cls, config: AppConfig, settings: Settings) -> None:
+        assert isinstance(config, LLMAppConfig)
+        registry.resolve(config.llm.model, config.models_dir or settings.resolved_models_dir)
 
     def create_app(self) -> FastAPI:
-        models_dir = self.config.models_dir or self.settings.data_dir / "models"
+        models_dir = self.config.models_dir or self.settings.resolved_models_dir
         model_dir = registry.resolve(self.config.llm.model, models_dir)
-        self.engine = Engine(self.config.llm, model_dir)
+        self.engine = Engine(self.config.llm, model_dir, max_pending=self.config.max_pending)
         app = self.new_app(
             title="Lorekeeper LLM",
             description="OpenAI-compatible text generation (vLLM); send an access token as "
@@ -50,6 +68,10 @@ class LLMIngress(AppIngress):
             routers=[api_router.router],
         )
         app.state.engine = self.engine
+        app.state.quota = self.config.quota
+        app.state.ledger = make_ledger(self.settings)
+        app.state.limiter = make_rate_limiter(self.settings)
+        app.state.metrics = TokenMetrics("v1", enabled=self.behind_serve)
 
         async def vllm_error(request: Request, exc: Exception) -> Response:
             # vLLM's request models check some fields by raising its own errors, not
@@ -81,6 +103,27 @@ class LLMIngress(AppIngress):
     ) -> AsyncIterator[str]:
         async for text in self.engine.stream(messages, params):
             yield text
+
+    async def model_info(self) -> ModelInfo:
+        return self.engine.model_info()
+
+    async def count_tokens(self, texts: list[str]) -> list[int]:
+        return self.engine.count_tokens(texts)
+
+    async def complete(
+        self, principal: Principal, prompt: str, params: GenerationParams
+    ) -> Generation:
+        return await self.engine.complete(prompt, params)
+
+    async def stream_complete(
+        self, principal: Principal, prompt: str, params: GenerationParams
+    ) -> AsyncIterator[Chunk]:
+        stream = self.engine.stream_complete(prompt, params)
+        try:
+            async for chunk in stream:
+                yield chunk
+        finally:
+            await stream.aclose()  # type: ignore[attr-defined]
 
 
 LLM = serve.deployment(name="LLM")(serve.ingress()(LLMIngress))

@@ -29,12 +29,14 @@ from vllm.v1.engine.async_llm import AsyncLLM
 from vllm.v1.engine.exceptions import EngineDeadError
 
 from deployments.calls.llm import (
+    Chunk,
     EngineUnavailable,
     Generation,
     GenerationFailed,
     GenerationParams,
     GenerationRejected,
     Message,
+    ModelInfo,
     ModelNotServed,
     Usage,
 )
@@ -49,10 +51,11 @@ VLLM_REJECTIONS = (VLLMError, ValueError, TypeError, OverflowError, NotImplement
 
 
 class Engine:
-    def __init__(self, config: LLMConfig, model_dir: Path):
+    def __init__(self, config: LLMConfig, model_dir: Path, max_pending: int = 256):
         for key, value in config.env().items():
             os.environ.setdefault(key, value)
         self.config = config
+        self.max_pending = max_pending
         self._stopped = False
         self.llm = AsyncLLM.from_engine_args(config.engine_args(model_dir))
         self.models = OpenAIServingModels(
@@ -96,6 +99,7 @@ class Engine:
     async def chat_completion(
         self, request: ChatCompletionRequest
     ) -> ChatCompletionResponse | Events:
+        self._admit()
         # Our own request id: a client's could collide with, and so abort, another's.
         request.request_id = random_uuid()
         try:
@@ -105,11 +109,21 @@ class Engine:
             raise domain_error(exc) from exc
 
     async def text_completion(self, request: CompletionRequest) -> CompletionResponse | Events:
+        self._admit()
         request.request_id = random_uuid()
         try:
             return _checked(await self.completion.create_completion(request, None))
         except VLLM_REJECTIONS as exc:
             raise domain_error(exc) from exc
+
+    def _admit(self) -> None:
+        """A full engine answers 503 at once: queued further, the request would only wait
+        past its client's timeout (Serve's max_ongoing_requests bounds each replica too)."""
+        if self.llm.get_num_unfinished_requests() >= self.max_pending:
+            raise EngineUnavailable(
+                f"The engine holds {self.max_pending} requests already; retry in a moment.",
+                retry_after=1,
+            )
 
     # --- the typed calls (LLMCalls) -------------------------------------------------------
 
@@ -136,6 +150,61 @@ class Engine:
                             yield text
         finally:
             await events.aclose()  # a caller that stops early frees its sequence
+
+    async def complete(self, prompt: str, params: GenerationParams) -> Generation:
+        response = await self.text_completion(self._completion_request(prompt, params, False))
+        assert isinstance(response, CompletionResponse)
+        choice = response.choices[0]
+        return Generation(
+            text=choice.text,
+            finish_reason=choice.finish_reason,
+            usage=Usage.model_validate(response.usage.model_dump()),
+            model=self.config.served_name,
+        )
+
+    async def stream_complete(self, prompt: str, params: GenerationParams) -> AsyncIterator[Chunk]:
+        events = await self.text_completion(self._completion_request(prompt, params, True))
+        assert not isinstance(events, CompletionResponse)
+        try:
+            async for event in events:
+                for data in _data(event):
+                    if "error" in data:
+                        raise _rejection(ErrorResponse.model_validate(data))
+                    chunk = Chunk()
+                    for choice in data.get("choices", []):
+                        chunk.text += choice.get("text") or ""
+                        chunk.finish_reason = choice.get("finish_reason") or chunk.finish_reason
+                    if usage := data.get("usage"):
+                        chunk.usage = Usage.model_validate(usage)
+                    if chunk.text or chunk.finish_reason or chunk.usage:
+                        yield chunk
+        finally:
+            await events.aclose()  # a caller that stops early frees its sequence
+
+    def model_info(self) -> ModelInfo:
+        return ModelInfo(name=self.config.served_name, max_model_len=self.config.max_model_len)
+
+    def count_tokens(self, texts: list[str]) -> list[int]:
+        tokenizer = self.llm.get_tokenizer()
+        return [len(tokenizer.encode(text, add_special_tokens=False)) for text in texts]
+
+    def _completion_request(
+        self, prompt: str, params: GenerationParams, stream: bool
+    ) -> CompletionRequest:
+        body: dict[str, Any] = {
+            "model": self.config.served_name,
+            "prompt": prompt,
+            "stream": stream,
+            **params.model_dump(exclude={"json_schema"}),
+        }
+        if stream:
+            body["stream_options"] = {"include_usage": True}
+        if params.json_schema is not None:
+            body["response_format"] = {
+                "type": "json_schema",
+                "json_schema": {"name": "output", "schema": params.json_schema},
+            }
+        return CompletionRequest.model_validate(body)
 
     def _chat_request(
         self, messages: list[Message], params: GenerationParams, *, stream: bool

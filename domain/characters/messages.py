@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
@@ -109,6 +110,20 @@ class XpAwardResult(BaseModel):
     character: CharacterOut
     # Levels the XP allows but that were not taken (a multiclass character with no class named).
     pending_levels: int
+
+
+class CampaignEventOut(BaseModel):
+    """A campaign event that changed a character (an award, an item, a story impact ...)."""
+
+    seq: int  # the event log's order: pass the last one as `after` for the next page
+    id: uuid.UUID
+    type: str
+    version: int
+    occurred_at: datetime
+    actor_id: int | None
+    campaign_id: int | None
+    visibility: str
+    payload: dict[str, Any]
 
 
 class LinkRequest(Request):

@@ -20,6 +20,7 @@ from domain.characters.messages import (
     REASON_MAX,
     BulkItem,
     BulkOut,
+    CampaignEventOut,
     CharacterOut,
     CharacterPage,
     CharacterSummary,
@@ -45,12 +46,13 @@ from domain.errors import (
     PreconditionRequired,
     VersionConflict,
 )
+from domain.events.models import OutboxEvent
 from domain.homebrew.deleted import flag_deleted
 from domain.homebrew.service import HomebrewService
 from domain.rules import derive, validate
 from domain.rules.charsheet import Sheet, build_sheet
 from domain.rules.themes import apply_transition, check_transition
-from domain.sheet import CharacterDoc, Derived, ValidationReport, shape_errors
+from domain.sheet import CharacterDoc, Derived, InventoryItem, ValidationReport, shape_errors
 from domain.users.permissions import Permission, has
 from domain.users.schemas import Principal
 
@@ -297,6 +299,59 @@ class CharacterService:
             select(XpAward).where(XpAward.character_id == character_id).order_by(XpAward.id)
         )
         return [XpAwardOut.model_validate(r, from_attributes=True) for r in rows]
+
+    # --- campaign events -----------------------------------------------------------------
+
+    def receive_item(self, character_id: int, item: dict[str, Any], reason: str) -> CharacterOut:
+        """Put an inventory entry into the character's inventory as a new version (a stack
+        of the same loose item grows). A campaign's item award arrives here."""
+        char = self._load(character_id, write=True)
+        data = CharacterDoc.model_validate(char.document).dump()
+        try:
+            entry = InventoryItem.model_validate(item).model_dump(mode="json", by_alias=True)
+        except ValidationError as exc:
+            raise InvalidRequest(
+                "The item is not an inventory entry; see errors for each field.",
+                errors=shape_errors(exc),
+                code="validation_error",
+            ) from None
+        loose = not entry["container"] and not entry["equipped"]
+        stack = next(
+            (
+                held
+                for held in data["inventory"]
+                if loose and held["item"] == entry["item"]
+                and not held.get("container") and not held.get("equipped")
+            ),
+            None,
+        )
+        if stack is None:
+            data["inventory"].append(entry)
+        else:
+            stack["quantity"] += entry["quantity"]
+        return self._write(char, CharacterDoc.model_validate(data), reason)
+
+    def campaign_events(
+        self, character_id: int, after: int = 0, limit: int = 100
+    ) -> list[CampaignEventOut]:
+        """The campaign events that name this character, oldest first, as the caller may
+        see them: a player sees what is public, for the party or for them, never a DM secret."""
+        self._load(character_id)
+        query = (
+            select(OutboxEvent)
+            .where(
+                OutboxEvent.character_id == character_id,
+                OutboxEvent.campaign_id.is_not(None),
+                OutboxEvent.seq > after,
+            )
+            .order_by(OutboxEvent.seq)
+            .limit(limit)
+        )
+        if not has(self.principal, Permission.CHARACTERS_READ_ANY):
+            visible = ("public", "party", f"player:{self.principal.user_id}")
+            query = query.where(OutboxEvent.visibility.in_(visible))
+        rows = self.session.scalars(query)
+        return [CampaignEventOut.model_validate(r, from_attributes=True) for r in rows]
 
     # --- bulk ----------------------------------------------------------------------------
 

@@ -16,11 +16,13 @@ class Permission(StrEnum):
     HOMEBREW_WRITE_CAMPAIGN = "homebrew:write:campaign"  # homebrew for one's own campaigns
     HOMEBREW_DELETE_ANY = "homebrew:delete:any"  # remove anyone's homebrew
     USERS_MANAGE = "users:manage"  # grant roles, invite DMs, list accounts
+    CAMPAIGNS_CREATE = "campaigns:create"  # run campaigns (roles in one are per campaign)
+    EVENTS_MANAGE = "events:manage"  # the event hub: status, dead letters, replay
 
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     "admin": frozenset(Permission),
-    "dm": frozenset({Permission.HOMEBREW_WRITE_CAMPAIGN}),
+    "dm": frozenset({Permission.HOMEBREW_WRITE_CAMPAIGN, Permission.CAMPAIGNS_CREATE}),
     "player": frozenset(),
 }
 

@@ -1,0 +1,536 @@
+"""The generation pipeline of every domain endpoint: quota, the campaign's context as the
+user may see it, a prompt that fits the window, the model (through LLMCalls, with the
+response cache), validation with a bounded number of regenerations, the record of the output
+and its token accounting."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import random
+import time
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import BaseModel
+
+from cluster.rate_limit import RateLimiter
+from cluster.response_cache import ResponseCache, cache_key
+from cluster.token_usage import TokenLedger, TokenMetrics, TokenQuota, admit
+from deployments.calls.campaigns import CampaignCalls
+from deployments.calls.llm import Generation, GenerationParams, LLMCalls, ModelInfo, Usage
+from deployments.common.runner import ServiceRunner
+from domain.campaigns.access import CampaignAccess
+from domain.campaigns.content import CONTENT_TYPES, NPC, Content, Location
+from domain.campaigns.context import CampaignContext
+from domain.errors import DomainError, Forbidden, InvalidRequest
+from domain.generation import context as context_manager
+from domain.generation import prompts
+from domain.generation.schemas import (
+    CampaignScoped,
+    ContentRequest,
+    ContextReport,
+    GenerationOut,
+    ModifyRequest,
+    RegenerateRequest,
+    Sampling,
+    StoryRequest,
+    ThemeAnalysis,
+    ThemeRequest,
+    ThemeVerdict,
+)
+from domain.generation.service import GenerationService, NewGeneration
+from domain.generation.validation import (
+    CanonConflict,
+    Violation,
+    check_content,
+    check_text,
+    dead_npcs,
+    find_terms,
+    parse_content,
+    until_valid,
+)
+from domain.users.schemas import Principal
+
+STOP = {"dialogue": ['"'], "default": ["\nTask:", "\n\n\n"]}
+_MARGIN = 8  # tokens kept free for the model's own special tokens
+
+
+@dataclass(frozen=True)
+class Limits:
+    attempts: int  # the regeneration budget
+    context_tokens: int  # the most the campaign notes may take
+    field_chars: int  # maxLength given to the model for each text field of a schema
+    policy: tuple[str, ...]  # the content policy's denylist
+    quota: TokenQuota
+
+
+@dataclass
+class _Prepared:
+    ctx: CampaignContext
+    access: CampaignAccess
+    info: ModelInfo
+    prompt: str
+    report: ContextReport | None
+
+
+class Generator:
+    def __init__(
+        self,
+        llm: Callable[[], LLMCalls],
+        campaigns: Callable[[], CampaignCalls],
+        store: ServiceRunner[GenerationService],
+        cache: ResponseCache,
+        ledger: TokenLedger,
+        limiter: RateLimiter,
+        metrics: TokenMetrics,
+        limits: Limits,
+    ):
+        self._llm, self._campaigns = llm, campaigns
+        self.store, self.cache, self.ledger, self.limiter = store, cache, ledger, limiter
+        self.metrics, self.limits = metrics, limits
+        self._info: tuple[float, ModelInfo] | None = None
+
+    # --- endpoints --------------------------------------------------------------------------
+
+    async def story(
+        self, principal: Principal, req: StoryRequest, parent_id: int | None = None
+    ) -> GenerationOut:
+        prep = await self._prepare_story(principal, req)
+        params = _params(req, STOP["dialogue" if req.kind == "dialogue" else "default"])
+
+        def check(gen: tuple[Generation, bool]) -> list[Violation]:
+            return check_text(gen[0].text, prep.ctx, self.limits.policy)
+
+        (gen, cached), attempts = await until_valid(
+            lambda n: self._complete(principal, req.campaign_id, prep, _retry(params, n)),
+            check,
+            self.limits.attempts,
+        )
+        return await self._record(
+            principal, req, req.kind, prep, gen, params, parent_id, cached=cached, attempts=attempts
+        )
+
+    async def stream_story(self, principal: Principal, req: StoryRequest) -> AsyncIterator[str]:
+        """Everything that can fail on the request fails here, before the first event; the
+        events follow: `token`, `discard` (an attempt failed validation: drop its tokens),
+        and `done` (the stored output) or `error` (a problem document)."""
+        prep = await self._prepare_story(principal, req)
+        params = _params(req, STOP["dialogue" if req.kind == "dialogue" else "default"])
+        return self._stream_events(principal, req, prep, params)
+
+    async def _stream_events(
+        self, principal: Principal, req: StoryRequest, prep: _Prepared, params: GenerationParams
+    ) -> AsyncIterator[str]:
+        llm = self._llm()
+        for n in range(self.limits.attempts):
+            attempt = _retry(params, n)
+            pieces: list[str] = []
+            usage = None
+            stream = llm.stream_complete(principal, prep.prompt, attempt)
+            try:
+                async for chunk in stream:
+                    if chunk.text:
+                        pieces.append(chunk.text)
+                        yield _event("token", {"text": chunk.text})
+                    usage = chunk.usage or usage
+            except DomainError as exc:
+                yield _event("error", _problem(exc))
+                return
+            finally:
+                await stream.aclose()  # type: ignore[attr-defined]  # frees the sequence
+            gen = Generation(
+                text="".join(pieces),
+                finish_reason=None,
+                usage=usage or _no_usage(),
+                model=prep.info.name,
+            )
+            await self._account(principal, req.campaign_id, gen)
+            violations = check_text(gen.text, prep.ctx, self.limits.policy)
+            if not violations:
+                out = await self._record(
+                    principal, req, req.kind, prep, gen, params, None, cached=False, attempts=n + 1
+                )
+                yield _event("done", out.model_dump(mode="json"))
+                return
+            yield _event(
+                "discard", {"attempt": n + 1, "errors": [v.as_error() for v in violations]}
+            )
+        yield _event(
+            "error",
+            {
+                "status": 422,
+                "code": "content_rejected",
+                "detail": f"Every one of {self.limits.attempts} attempts broke the campaign's "
+                "rules; change the instructions and try again.",
+            },
+        )
+
+    async def content(
+        self, principal: Principal, kind: str, req: ContentRequest, parent_id: int | None = None
+    ) -> GenerationOut:
+        schema = CONTENT_TYPES[kind]
+        if req.save and kind not in ("npc", "location"):
+            raise InvalidRequest(
+                f"Only NPCs and locations can be saved, not {kind}s.", code="not_saveable"
+            )
+        ctx, access, info = await self._campaign(principal, req)
+        if req.save and not access.is_dm:
+            raise Forbidden("Only the campaign's DMs may save generated content into it.")
+        notes, report = await self._notes(
+            ctx,
+            access,
+            info,
+            req,
+            "",
+            req.instructions,
+            prompts.content(ctx, "", kind, req.instructions),
+        )
+        prep = _Prepared(
+            ctx, access, info, prompts.content(ctx, notes, kind, req.instructions), report
+        )
+        json_schema = generation_schema(schema, self.limits.field_chars)
+        params = _params(req, [], json_schema)
+
+        def check(gen: tuple[Generation, bool]) -> list[Violation]:
+            item, violations = parse_content(gen[0].text, schema)
+            return violations or check_content(item, ctx, self.limits.policy)  # type: ignore[arg-type]
+
+        (gen, cached), attempts = await until_valid(
+            lambda n: self._complete(principal, req.campaign_id, prep, _retry(params, n)),
+            check,
+            self.limits.attempts,
+        )
+        item, _ = parse_content(gen.text, schema)
+        gen = gen.model_copy(update={"text": item.model_dump_json()})  # type: ignore[union-attr]
+        saved = await self._save(principal, req, item) if req.save else None  # type: ignore[arg-type]
+        return await self._record(
+            principal,
+            req,
+            kind,
+            prep,
+            gen,
+            params,
+            parent_id,
+            cached=cached,
+            attempts=attempts,
+            saved_id=saved,
+        )
+
+    async def analyze_theme(self, principal: Principal, req: ThemeRequest) -> ThemeAnalysis:
+        scope = CampaignScoped(
+            campaign_id=req.campaign_id, max_tokens=120, temperature=0, seed=req.seed
+        )
+        ctx, access, info = await self._campaign(principal, scope)
+        prompt = prompts.theme_check(ctx, req.text)
+        await self._fits(prompt, scope.max_tokens, info)
+        prep = _Prepared(ctx, access, info, prompt, None)
+        verdict_schema = generation_schema(ThemeVerdict, self.limits.field_chars)
+        params = _params(scope, [], verdict_schema)
+
+        def check(gen: tuple[Generation, bool]) -> list[Violation]:
+            return parse_content(gen[0].text, ThemeVerdict)[1]  # type: ignore[arg-type]
+
+        (gen, cached), attempts = await until_valid(
+            lambda n: self._complete(principal, req.campaign_id, prep, _retry(params, n)),
+            check,
+            self.limits.attempts,
+        )
+        verdict = ThemeVerdict.model_validate_json(gen.text)
+        forbidden = find_terms(req.text, ctx.theme.forbids)
+        score, reasons = verdict.score, list(verdict.reasons)
+        if forbidden:  # what the theme forbids decides, whatever the model thought
+            score = min(score, 0.2)
+            reasons.insert(0, "It has what the theme forbids: " + ", ".join(forbidden) + ".")
+        result = {"score": score, "reasons": reasons, "forbidden": forbidden}
+        gen = gen.model_copy(update={"text": json.dumps(result)})
+        out = await self._record(
+            principal,
+            scope,
+            "theme",
+            prep,
+            gen,
+            params,
+            None,
+            cached=cached,
+            attempts=attempts,
+            request=req.model_dump(mode="json"),
+        )
+        return ThemeAnalysis(**result, generation_id=out.id)
+
+    async def modify(
+        self, principal: Principal, req: ModifyRequest, parent_id: int | None = None
+    ) -> GenerationOut:
+        ctx, access, info = await self._campaign(principal, req)
+        prompt = prompts.modify(
+            ctx,
+            req.text,
+            theme=req.theme,
+            tone=req.tone,
+            reading_level=req.reading_level,
+            length=req.length,
+        )
+        await self._fits(prompt, req.max_tokens, info)
+        prep = _Prepared(ctx, access, info, prompt, None)
+        params = _params(req, STOP["default"])
+
+        def check(gen: tuple[Generation, bool]) -> list[Violation]:
+            return check_text(gen[0].text, ctx, self.limits.policy)
+
+        (gen, cached), attempts = await until_valid(
+            lambda n: self._complete(principal, req.campaign_id, prep, _retry(params, n)),
+            check,
+            self.limits.attempts,
+        )
+        return await self._record(
+            principal, req, "modify", prep, gen, params, parent_id, cached=cached, attempts=attempts
+        )
+
+    async def regenerate(
+        self, principal: Principal, generation_id: int, req: RegenerateRequest
+    ) -> GenerationOut:
+        old = await self.store.run(principal, lambda s: s.get(generation_id))
+        body = dict(old.params.get("request") or {})
+        body["seed"] = req.seed if req.seed is not None else random.randrange(2**31)
+        if req.temperature is not None:
+            body["temperature"] = req.temperature
+        if old.kind in prompts.STORY_TASKS:
+            return await self.story(principal, StoryRequest.model_validate(body), old.id)
+        if old.kind in CONTENT_TYPES:
+            body["save"] = False  # a regeneration is a draft: save it explicitly
+            request = ContentRequest.model_validate(body)
+            return await self.content(principal, old.kind, request, old.id)
+        if old.kind == "modify":
+            return await self.modify(principal, ModifyRequest.model_validate(body), old.id)
+        raise InvalidRequest(
+            f"A {old.kind} output cannot be regenerated; ask again instead.",
+            code="not_regeneratable",
+        )
+
+    async def usage(self, principal: Principal, everyone: bool) -> dict[str, Any]:
+        if everyone and principal.role != "admin":
+            raise Forbidden("Only admins see everyone's token use.")
+        rows = await self.ledger.rows(None if everyone else principal.user_id)
+        return {
+            "rows": [r.model_dump() | {"total_tokens": r.total_tokens} for r in rows],
+            "used_today": await self.ledger.used_today(principal.user_id),
+            "tokens_per_day": self.limits.quota.tokens_per_day,
+            "cache": await self.cache.stats() if principal.role == "admin" else None,
+        }
+
+    # --- the steps --------------------------------------------------------------------------
+
+    async def _prepare_story(self, principal: Principal, req: StoryRequest) -> _Prepared:
+        ctx, access, info = await self._campaign(principal, req)
+        if req.kind == "dialogue":
+            if not req.speaker:
+                raise InvalidRequest(
+                    "A dialogue needs a `speaker`: the NPC who speaks.", code="speaker_required"
+                )
+            dead = {n.name.lower() for n in dead_npcs(ctx)}
+            if req.speaker.strip().lower() in dead:
+                raise CanonConflict(
+                    f"{req.speaker} is dead in this campaign and cannot speak; "
+                    "pick another speaker."
+                )
+        empty = prompts.story(ctx, "", req.kind, req.instructions, req.speaker)
+        notes, report = await self._notes(
+            ctx, access, info, req, req.speaker or "", req.instructions, empty
+        )
+        prompt = prompts.story(ctx, notes, req.kind, req.instructions, req.speaker)
+        return _Prepared(ctx, access, info, prompt, report)
+
+    async def _campaign(
+        self, principal: Principal, req: CampaignScoped
+    ) -> tuple[CampaignContext, CampaignAccess, ModelInfo]:
+        await admit(self.ledger, self.limiter, self.limits.quota, principal.user_id)
+        campaigns = self._campaigns()
+        access, ctx, info = await asyncio.gather(
+            campaigns.access(principal, req.campaign_id),
+            campaigns.context(
+                principal, req.campaign_id, req.chapter_id, req.character_ids or None
+            ),
+            self.model_info(),
+        )
+        if req.max_tokens >= info.max_model_len - _MARGIN:
+            raise InvalidRequest(
+                f"max_tokens {req.max_tokens} leaves no room for a prompt in the model's "
+                f"window of {info.max_model_len} tokens; ask for fewer.",
+                code="max_tokens_too_large",
+            )
+        return ctx, access, info
+
+    async def _notes(
+        self,
+        ctx: CampaignContext,
+        access: CampaignAccess,
+        info: ModelInfo,
+        req: Sampling,
+        speaker: str,
+        focus_text: str,
+        empty_prompt: str,
+    ) -> tuple[str, ContextReport]:
+        """The campaign notes that fit what the window leaves after the prompt's fixed part
+        and the answer."""
+        fixed = await self._fits(empty_prompt, req.max_tokens, info)
+        budget = min(self.limits.context_tokens, info.max_model_len - req.max_tokens - fixed)
+        items = [*ctx.items, *ctx.characters, *ctx.recent_events]
+        if ctx.chapter:
+            items.append(ctx.chapter)
+        texts = [context_manager.line(i) + "\n" for i in items]
+        texts += [f"{title}:\n" for _, title in context_manager.SECTIONS]
+        counts = dict(zip(texts, await self._llm().count_tokens(texts), strict=True))
+        focus = context_manager.Focus(
+            text=focus_text, character_ids=getattr(req, "character_ids", []), speaker=speaker
+        )
+        done = context_manager.assemble(
+            ctx,
+            lambda s: counts.get(s, len(s) // 3 + 1),
+            max(0, budget - 4),
+            focus=focus,
+            may_see=access.can_see,
+        )
+        report = ContextReport(
+            included=done.included,
+            left_out=done.left_out,
+            tokens=done.tokens,
+            budget=max(0, budget),
+        )
+        return done.text, report
+
+    async def _fits(self, prompt: str, max_tokens: int, info: ModelInfo) -> int:
+        """The prompt's tokens; 422 `prompt_too_long` if the answer cannot follow it."""
+        (tokens,) = await self._llm().count_tokens([prompt])
+        if tokens + max_tokens + _MARGIN > info.max_model_len:
+            raise InvalidRequest(
+                f"The prompt takes {tokens} tokens and the answer up to {max_tokens}: more "
+                f"than the model's window of {info.max_model_len}. Shorten the text or the "
+                "campaign's style examples, or lower max_tokens.",
+                code="prompt_too_long",
+            )
+        return tokens
+
+    async def model_info(self) -> ModelInfo:
+        # Asked once a minute: a redeployed LLM application may serve another model.
+        if self._info is None or time.monotonic() - self._info[0] > 60:
+            self._info = (time.monotonic(), await self._llm().model_info())
+        return self._info[1]
+
+    async def _complete(
+        self, principal: Principal, campaign_id: int, prep: _Prepared, params: GenerationParams
+    ) -> tuple[Generation, bool]:
+        deterministic = params.temperature == 0 or params.seed is not None
+        key = cache_key(prep.info.name, prep.prompt, params.model_dump())
+        if deterministic and (hit := await self.cache.get(key)):
+            return Generation.model_validate_json(hit), True
+        gen = await self._llm().complete(principal, prep.prompt, params)
+        await self._account(principal, campaign_id, gen)
+        if deterministic:
+            await self.cache.put(key, gen.model_dump_json())
+        return gen, False
+
+    async def _account(self, principal: Principal, campaign_id: int, gen: Generation) -> None:
+        model = gen.model
+        usage = gen.usage
+        await self.ledger.record(
+            principal.user_id, campaign_id, model, usage.prompt_tokens, usage.completion_tokens
+        )
+        self.metrics.count(model, usage.prompt_tokens, usage.completion_tokens)
+
+    async def _save(self, principal: Principal, req: ContentRequest, item: Content) -> int:
+        campaigns = self._campaigns()
+        if isinstance(item, NPC):
+            return await campaigns.save_npc(principal, req.campaign_id, item, req.visibility)
+        assert isinstance(item, Location)
+        return await campaigns.save_location(principal, req.campaign_id, item, req.visibility)
+
+    async def _record(
+        self,
+        principal: Principal,
+        req: CampaignScoped,
+        kind: str,
+        prep: _Prepared,
+        gen: Generation,
+        params: GenerationParams,
+        parent_id: int | None,
+        *,
+        cached: bool,
+        attempts: int,
+        saved_id: int | None = None,
+        request: dict[str, Any] | None = None,
+    ) -> GenerationOut:
+        stored = params.model_dump(exclude={"json_schema"})
+        stored["request"] = request or req.model_dump(mode="json")
+        new = NewGeneration(
+            kind=kind,
+            prompt=prep.prompt,
+            model=gen.model or prep.info.name,
+            params=stored,
+            output=gen.text,
+            prompt_tokens=0 if cached else gen.usage.prompt_tokens,
+            completion_tokens=0 if cached else gen.usage.completion_tokens,
+            campaign_id=req.campaign_id,
+            chapter_id=req.chapter_id,
+            character_id=req.character_ids[0] if len(req.character_ids) == 1 else None,
+            extra={
+                "cached": cached,
+                "attempts": attempts,
+                "context": prep.report,
+                "saved_id": saved_id,
+            },
+        )
+        return await self.store.run(principal, lambda s: s.record(new, parent_id))
+
+
+def generation_schema(model: type[BaseModel], field_chars: int) -> dict[str, Any]:
+    """The model's JSON schema with every string capped at `field_chars` and every list at 5
+    items, so that an answer fits max_tokens; still valid against the model."""
+
+    def cap(node: Any) -> Any:
+        if isinstance(node, dict):
+            node = {k: cap(v) for k, v in node.items()}
+            if node.get("type") == "string" and "enum" not in node:
+                node["maxLength"] = min(node.get("maxLength", field_chars), field_chars)
+            if node.get("type") == "array":
+                node["maxItems"] = min(node.get("maxItems", 5), 5)
+            return node
+        if isinstance(node, list):
+            return [cap(v) for v in node]
+        return node
+
+    return cap(model.model_json_schema())
+
+
+def _params(
+    req: Sampling, stop: list[str], json_schema: dict[str, Any] | None = None
+) -> GenerationParams:
+    return GenerationParams(
+        max_tokens=req.max_tokens,
+        temperature=req.temperature,
+        top_p=req.top_p,
+        seed=req.seed,
+        stop=stop,
+        json_schema=json_schema,
+    )
+
+
+def _retry(params: GenerationParams, attempt: int) -> GenerationParams:
+    """Attempt `attempt`'s parameters: another seed, and some randomness even for a greedy
+    request (greedy decoding would only repeat the rejected answer)."""
+    if attempt == 0:
+        return params
+    seed = (params.seed if params.seed is not None else random.randrange(2**31)) + attempt
+    return params.model_copy(update={"seed": seed, "temperature": max(params.temperature, 0.7)})
+
+
+def _no_usage() -> Usage:
+    return Usage(prompt_tokens=0, completion_tokens=0, total_tokens=0)
+
+
+def _event(name: str, data: dict[str, Any]) -> str:
+    return f"event: {name}\ndata: {json.dumps(data)}\n\n"
+
+
+def _problem(exc: DomainError) -> dict[str, Any]:
+    return {"status": exc.status, "code": exc.code, "detail": exc.detail, "errors": exc.errors}

@@ -1,0 +1,186 @@
+"""The image engine: one diffusion pipeline per replica behind `@serve.batch`.
+
+Requests that arrive within `batch_wait_timeout_s` of each other form a batch (up to
+`max_batch_size`); inside it, those that share operation, size, steps, sampler, guidance
+and strength run as one pipeline call (the model is the replica's). `render` streams each
+request's step progress, then its PNG: over Serve through a streaming handle
+(`remote(ImageEngineCalls, handle)`), in process by iterating it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import os
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any, Protocol
+
+from pydantic import BaseModel, ConfigDict, Field
+from ray import serve
+
+from domain.errors import DomainError
+from domain.images.schemas import RenderSpec
+from models.diffusion import Diffusion, DiffusionConfig, Group, Item
+
+
+class EngineConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    diffusion: DiffusionConfig = DiffusionConfig()
+    max_batch_size: int = Field(8, ge=1, le=64, description="1 turns batching off.")
+    batch_wait_timeout_s: float = Field(
+        0.05, ge=0, le=5, description="How long a batch waits for more requests."
+    )
+
+
+class RenderRequest(BaseModel):
+    spec: RenderSpec
+    image: bytes | None = None  # img2img/inpaint source (PNG or any Pillow format)
+    mask: bytes | None = None
+
+
+class Progress(BaseModel):
+    step: int
+    steps: int
+
+
+class Rendered(BaseModel):
+    png: bytes
+    batch_size: int = Field(description="Images made by the same pipeline call.")
+
+
+class RenderFailed(DomainError):
+    code, status, title = "render_failed", 500, "The pipeline failed"
+
+
+Event = Progress | Rendered
+
+
+class ImageEngineCalls(Protocol):
+    async def render(self, request: RenderRequest) -> AsyncIterator[Event]:
+        """Step progress, then the image."""
+        raise NotImplementedError
+        yield  # an async generator: `remote()` streams it
+
+
+def _group(spec: RenderSpec) -> Group:
+    return Group(
+        operation=spec.operation,
+        width=spec.width,
+        height=spec.height,
+        steps=spec.steps,
+        guidance=spec.guidance,
+        sampler=spec.sampler,
+        strength=spec.strength,
+    )
+
+
+class ImageEngine:
+    """Implements ImageEngineCalls."""
+
+    def __init__(
+        self, config: EngineConfig | dict[str, Any], model_dir: str | Path, *, in_serve: bool = True
+    ):
+        config = EngineConfig.model_validate(config)
+        os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+        self.config = config
+        self.diffusion = Diffusion(Path(model_dir), config.diffusion)
+        # serve.batch needs a replica's context: in process (tests, serve-local) each
+        # request is its own batch.
+        self.in_serve = in_serve
+        if in_serve:
+            self._batch.set_max_batch_size(config.max_batch_size)
+            self._batch.set_batch_wait_timeout_s(config.batch_wait_timeout_s)
+
+    async def render(self, request: RenderRequest) -> AsyncIterator[Event]:
+        if self.in_serve:
+            events = self._batch(request)
+        else:
+            events = (e[0] async for e in self.run_batch([request]) if e[0] is not StopIteration)
+        async for event in events:
+            if isinstance(event, RenderFailed):
+                raise event
+            if event is not None:
+                yield event
+
+    @serve.batch(max_batch_size=8, batch_wait_timeout_s=0.05)
+    async def _batch(
+        self, requests: list[RenderRequest]
+    ) -> AsyncIterator[list[Event | RenderFailed | type[StopIteration] | None]]:
+        async for events in self.run_batch(requests):
+            yield events
+
+    async def run_batch(
+        self, requests: list[RenderRequest]
+    ) -> AsyncIterator[list[Event | RenderFailed | type[StopIteration] | None]]:
+        """Yields, for every request of the batch in order, its next event: None while
+        another group runs, StopIteration once it has its image."""
+        groups: dict[Group, list[int]] = {}
+        for index, request in enumerate(requests):
+            groups.setdefault(_group(request.spec), []).append(index)
+        finished: set[int] = set()
+        loop = asyncio.get_running_loop()
+        for group, members in groups.items():
+            events: asyncio.Queue[Progress] = asyncio.Queue()
+
+            def on_step(step: int, steps: int, q: asyncio.Queue[Progress] = events) -> None:
+                loop.call_soon_threadsafe(q.put_nowait, Progress(step=step, steps=steps))
+
+            batch = [requests[i] for i in members]
+            work = asyncio.ensure_future(asyncio.to_thread(self._run, group, batch, on_step))
+            while not work.done() or not events.empty():
+                getter = asyncio.ensure_future(events.get())
+                await asyncio.wait({getter, work}, return_when=asyncio.FIRST_COMPLETED)
+                if not getter.done():
+                    getter.cancel()
+                    continue
+                progress = getter.result()
+                yield [
+                    progress if i in members else StopIteration if i in finished else None
+                    for i in range(len(requests))
+                ]
+            try:
+                outputs: list[Event | RenderFailed] = list(work.result())
+            except Exception as exc:  # the group fails; the batch's other groups go on
+                outputs = [RenderFailed(f"The pipeline failed: {exc}")] * len(members)
+            results = dict(zip(members, outputs, strict=True))
+            yield [
+                results[i] if i in results else StopIteration if i in finished else None
+                for i in range(len(requests))
+            ]
+            finished.update(members)
+
+    def _run(self, group: Group, batch: list[RenderRequest], on_step: Any) -> list[Rendered]:
+        from PIL import Image
+
+        def image(data: bytes | None, mode: str) -> Image.Image | None:
+            if data is None:
+                return None
+            with Image.open(io.BytesIO(data)) as img:
+                img = img.convert(mode)
+            if img.size != (group.width, group.height):
+                img = img.resize((group.width, group.height), Image.Resampling.LANCZOS)
+            return img
+
+        items = [
+            Item(
+                prompt=r.spec.prompt,
+                negative_prompt=r.spec.negative_prompt,
+                seed=r.spec.seed,
+                image=image(r.image, "RGB"),
+                mask=image(r.mask, "L"),
+            )
+            for r in batch
+        ]
+        images = self.diffusion.run(group, items, on_step)
+        return [Rendered(png=png_bytes(img), batch_size=len(batch)) for img in images]
+
+
+def png_bytes(image: Any) -> bytes:
+    buf = io.BytesIO()
+    image.save(buf, "PNG")
+    return buf.getvalue()
+
+
+Engine = serve.deployment(name="ImageEngine")(ImageEngine)

@@ -1,0 +1,124 @@
+"""Checks on every output before it is returned: its schema, the campaign theme's forbidden
+content, the content policy, and canon (names that contradict the campaign's facts, a dead
+NPC speaking). What fails is generated again within a bounded number of attempts, then
+refused with `content_rejected` and the last attempt's violations."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from typing import TypeVar
+
+from pydantic import ValidationError
+
+from domain.campaigns.content import NPC, Content, Location
+from domain.campaigns.context import CampaignContext, ContextItem
+from domain.errors import DomainError
+
+T = TypeVar("T")
+SPEECH = r"(?::|,?\s+(?:says|said|asks|asked|replies|replied|whispers|whispered|shouts|shouted))"
+
+
+@dataclass(frozen=True)
+class Violation:
+    code: str  # schema_invalid, theme_forbidden, policy_violation, canon_conflict
+    message: str
+
+    def as_error(self) -> dict[str, str]:
+        return {"path": "output", "code": self.code, "message": self.message}
+
+
+class ContentRejected(DomainError):
+    code, status, title = "content_rejected", 422, "Generated content rejected"
+
+
+class CanonConflict(DomainError):
+    """The request itself contradicts the campaign (a dead NPC asked to speak)."""
+
+    code, status, title = "canon_conflict", 422, "Contradicts the campaign"
+
+
+def find_terms(text: str, terms: Sequence[str]) -> list[str]:
+    """The terms that occur in `text` as whole words, case-insensitively."""
+    return [t for t in terms if t.strip() and re.search(_whole(t), text, re.IGNORECASE)]
+
+
+def check_text(text: str, ctx: CampaignContext, policy: Sequence[str]) -> list[Violation]:
+    out = _terms(text, ctx, policy)
+    for npc in dead_npcs(ctx):
+        if re.search(_whole(npc.name) + SPEECH, text, re.IGNORECASE):
+            out.append(Violation("canon_conflict", f"{npc.name} is dead but speaks."))
+    return out
+
+
+def parse_content(text: str, schema: type[Content]) -> tuple[Content | None, list[Violation]]:
+    try:
+        return schema.model_validate(json.loads(text)), []
+    except (ValueError, ValidationError) as exc:  # JSONDecodeError is a ValueError
+        return None, [Violation("schema_invalid", f"Not a valid {schema.__name__}: {exc}"[:500])]
+
+
+def check_content(content: Content, ctx: CampaignContext, policy: Sequence[str]) -> list[Violation]:
+    out = _terms(content.model_dump_json(), ctx, policy)
+    name = getattr(content, "name", "")
+    known = [i for i in (*ctx.items, *ctx.characters) if i.name.lower() == name.lower()]
+    for item in known:
+        kind = (
+            "npc"
+            if isinstance(content, NPC)
+            else "location"
+            if isinstance(content, Location)
+            else ""
+        )
+        if item.kind != kind:
+            out.append(
+                Violation("canon_conflict", f"{name!r} is already a {item.kind} in the campaign.")
+            )
+        elif isinstance(content, NPC) and item.facts.get("alive") is False and content.alive:
+            out.append(Violation("canon_conflict", f"{name} died in this campaign."))
+        else:
+            out.append(Violation("canon_conflict", f"The campaign already has a {kind} {name!r}."))
+    return out
+
+
+def dead_npcs(ctx: CampaignContext) -> list[ContextItem]:
+    return [i for i in ctx.items if i.kind == "npc" and i.name and i.facts.get("alive") is False]
+
+
+async def until_valid(
+    attempt: Callable[[int], Awaitable[T]],
+    check: Callable[[T], list[Violation]],
+    budget: int,
+) -> tuple[T, int]:
+    """`attempt(n)` for n = 0, 1, ... until `check` finds nothing, at most `budget` times;
+    returns the output and the number of attempts."""
+    violations: list[Violation] = []
+    for n in range(budget):
+        output = await attempt(n)
+        violations = check(output)
+        if not violations:
+            return output, n + 1
+    raise ContentRejected(
+        f"Every one of {budget} attempts broke the campaign's rules (see errors); change the "
+        "instructions, or the theme's forbidden terms, and try again.",
+        errors=[v.as_error() for v in violations],
+        attempts=budget,
+    )
+
+
+def _terms(text: str, ctx: CampaignContext, policy: Sequence[str]) -> list[Violation]:
+    out = [
+        Violation("theme_forbidden", f"The theme forbids {term!r}.")
+        for term in find_terms(text, ctx.theme.forbids)
+    ]
+    out += [
+        Violation("policy_violation", f"{term!r} breaks the content policy.")
+        for term in find_terms(text, policy)
+    ]
+    return out
+
+
+def _whole(term: str) -> str:
+    return r"(?<!\w)" + re.escape(term.strip()) + r"(?!\w)"
