@@ -40,6 +40,9 @@ class LocalBlobStore:
         sha = sha256_hex(data)
         path = self._path(sha)
         if path.exists():
+            # Fresh again: GC spares young blobs, so one that a new row is about to name
+            # is not collected between this put and that row's commit.
+            os.utime(path)
             return sha
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
@@ -140,8 +143,9 @@ class S3BlobStore:
 
     def put(self, data: bytes) -> str:
         sha = sha256_hex(data)
-        if not self.exists(sha):
-            self.client.put_object(Bucket=self.bucket, Key=self._key(sha), Body=data)
+        # Written even when present (the same bytes, atomically): its LastModified is then
+        # fresh, so GC spares it until the row that names it has committed.
+        self.client.put_object(Bucket=self.bucket, Key=self._key(sha), Body=data)
         return sha
 
     def get(self, sha: str) -> bytes:

@@ -49,6 +49,7 @@ def start_ray(settings: Settings) -> None:
     # cluster/ingress.py), no dashboard (~950 MB RSS) unless asked for.
     ray.init(
         namespace="serve",
+        num_cpus=settings.ray_num_cpus or max(os.cpu_count() or 1, 4),
         include_dashboard=settings.ray_dashboard,
         _node_ip_address="127.0.0.1",
         _temp_dir=str(temp_dir),

@@ -41,6 +41,10 @@ class Settings(BaseSettings):
     # Ray: "auto"/an address joins a running cluster; unset starts one on this machine.
     ray_address: str | None = None
     ray_dashboard: bool = False
+    # Logical CPUs of a local head (unset: the machine's count, at least 4). Replicas reserve
+    # fractions of them; most services idle most of the time, so a small machine is
+    # oversubscribed on purpose rather than leaving applications unplaced.
+    ray_num_cpus: float | None = Field(None, gt=0)
     # Ray's Prometheus endpoint on this node (Serve's request, latency and replica metrics,
     # and the applications' own); HAProxy's are on RAY_SERVE_HAPROXY_METRICS_PORT.
     metrics_port: int = Field(8090, ge=1024, le=65535)

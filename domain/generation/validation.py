@@ -41,7 +41,9 @@ class CanonConflict(DomainError):
 
 
 def find_terms(text: str, terms: Sequence[str]) -> list[str]:
-    """The terms that occur in `text` as whole words, case-insensitively."""
+    """The terms that occur in `text` as whole words, case-insensitively. A theme's terms
+    are slugs with their kind (`school:necromancy`, `spell:cure-wounds`): the name is
+    looked for, its hyphens as spaces or hyphens."""
     return [t for t in terms if t.strip() and re.search(_whole(t), text, re.IGNORECASE)]
 
 
@@ -121,4 +123,6 @@ def _terms(text: str, ctx: CampaignContext, policy: Sequence[str]) -> list[Viola
 
 
 def _whole(term: str) -> str:
-    return r"(?<!\w)" + re.escape(term.strip()) + r"(?!\w)"
+    name = term.strip().partition(":")[2] or term.strip()
+    words = (re.escape(w) for w in re.split(r"[-\s]+", name))
+    return r"(?<!\w)" + r"[-\s]+".join(words) + r"(?!\w)"
