@@ -10,7 +10,9 @@ import sys
 import time
 from pathlib import Path
 
+from cluster.events import commands as events_commands
 from cluster.settings import get_settings
+from lorekeeper import storage
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -39,9 +41,29 @@ def main(argv: list[str] | None = None) -> int:
 
     run = sub.add_parser("run", help="migrate, start Ray and Serve, serve HTTP until Ctrl-C")
     run.add_argument("--config", type=Path, default=Path("serve_config.yaml"))
+    run.add_argument(
+        "--overlay",
+        type=Path,
+        action="append",
+        default=[],
+        help="differences merged onto the config, e.g. serve_config.gpu.yaml (repeatable)",
+    )
+
+    kuberay = sub.add_parser(
+        "kuberay", help="print a KubeRay RayService manifest rendered from the serve config"
+    )
+    kuberay.add_argument("--image", required=True, help="the container image with Lorekeeper")
+    kuberay.add_argument("--config", type=Path, default=Path("serve_config.yaml"))
+    kuberay.add_argument("--overlay", type=Path, action="append", default=[])
+    kuberay.add_argument("--secret", default="lorekeeper", help="Secret with the LOREKEEPER_*")
+    kuberay.add_argument("--cpu-workers", type=int, nargs=2, default=(1, 4), metavar=("MIN", "MAX"))
+    kuberay.add_argument("--gpu-workers", type=int, nargs=2, default=(0, 0), metavar=("MIN", "MAX"))
 
     local = sub.add_parser("serve-local", help="every application in one process, bare uvicorn")
     local.add_argument("--port", type=int, default=None)
+
+    storage.add_parser(sub)
+    events_commands.add_parser(sub)
 
     args = parser.parse_args(argv)
     if args.command == "db":
@@ -49,7 +71,13 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "users":
         return _create_admin(args.username, args.password_stdin)
     if args.command == "run":
-        return _run(args.config)
+        return _run(_merged_config(args.config, args.overlay))
+    if args.command == "kuberay":
+        return _kuberay(args)
+    if args.command == "storage":
+        return storage.run(args)
+    if args.command == "events":
+        return events_commands.run(args)
     return _serve_local(args.port)
 
 
@@ -102,6 +130,39 @@ def _prepare() -> None:
     os.environ["LOREKEEPER_DATA_DIR"] = str(data_dir)
     settings.data_dir = data_dir
     settings.resolved_jwt_secret  # noqa: B018 - creates the shared secret file once
+
+
+def _merged_config(config: Path, overlays: list[Path]) -> Path:
+    """The config itself, or (with overlays) the merged one, written under the data dir."""
+    if not overlays:
+        return config
+    from cluster import serve_config
+
+    try:
+        merged = serve_config.read(config, overlays)
+    except serve_config.OverlayError as exc:
+        sys.exit(str(exc))
+    return serve_config.write(merged, get_settings().data_dir / "serve_config.merged.yaml")
+
+
+def _kuberay(args: argparse.Namespace) -> int:
+    from cluster import kuberay, serve_config
+    from deployments.apps import ConfigError, load_specs
+
+    path = _merged_config(args.config, args.overlay)
+    try:  # the same checks as `run`: a manifest that cannot deploy is not printed
+        load_specs(path)
+    except ConfigError as exc:
+        sys.exit(str(exc))
+    manifest = kuberay.rayservice(
+        serve_config.read(path),
+        image=args.image,
+        secret=args.secret,
+        cpu_workers=tuple(args.cpu_workers),
+        gpu_workers=tuple(args.gpu_workers),
+    )
+    print(kuberay.dump(manifest), end="")
+    return 0
 
 
 def _run(config: Path) -> int:
