@@ -12,17 +12,22 @@ from __future__ import annotations
 import json
 import shutil
 import tempfile
+from itertools import pairwise
 from pathlib import Path
 
 NAME = "tiny-sd"
 SEED = 2024
 MAX_TOKENS = 77
 # Words that get whole-word tokens (everything else falls back to characters).
-WORDS = """a an the of and with in on at portrait scene item token map dungeon cave forest
-castle dragon knight wizard rogue cleric fighter elf dwarf orc goblin sword shield potion
-ring staff tower river mountain village tavern night day fire ice stone gold silver red
-blue green black white dark light ancient magic oil painting watercolor ink sketch pixel
-art fantasy detailed sharp blurry style""".split()
+WORDS = [
+    "a", "an", "the", "of", "and", "with", "in", "on", "at", "portrait", "scene", "item", "token",
+    "map", "dungeon", "cave", "forest", "castle", "dragon", "knight", "wizard", "rogue", "cleric",
+    "fighter", "elf", "dwarf", "orc", "goblin", "sword", "shield", "potion", "ring", "staff",
+    "tower", "river", "mountain", "village", "tavern", "night", "day", "fire", "ice", "stone",
+    "gold", "silver", "red", "blue", "green", "black", "white", "dark", "light", "ancient",
+    "magic", "oil", "painting", "watercolor", "ink", "sketch", "pixel", "art", "fantasy",
+    "detailed", "sharp", "blurry", "style",
+]
 
 
 def ensure(dest: Path) -> Path:
@@ -130,20 +135,31 @@ def _bytes_to_unicode() -> dict[int, str]:
 
 
 def _vocab_and_merges() -> tuple[dict[str, int], list[tuple[str, str]]]:
-    """Every byte alone and word-final, then each word of WORDS merged left to right."""
+    """Every byte alone and word-final, then merges that make each word of WORDS one token.
+
+    A word's merges are added after it is split by the merges so far (as BPE would at run
+    time, lowest rank first), so a later word's merges never break an earlier word."""
     symbols = list(_bytes_to_unicode().values())
     tokens = symbols + [s + "</w>" for s in symbols]
-    merges: list[tuple[str, str]] = []
+    ranks: dict[tuple[str, str], int] = {}
     for word in WORDS:
-        parts = [*word[:-1], word[-1] + "</w>"]
+        parts = _bpe([*word[:-1], word[-1] + "</w>"], ranks)
         while len(parts) > 1:
-            merge = (parts[0], parts[1])
-            if merge not in merges:
-                merges.append(merge)
-                tokens.append(parts[0] + parts[1])
-            parts = [parts[0] + parts[1], *parts[2:]]
+            ranks[(parts[0], parts[1])] = len(ranks)
+            tokens.append(parts[0] + parts[1])
+            parts = _bpe(parts, ranks)
     tokens += ["<|startoftext|>", "<|endoftext|>"]
     vocab: dict[str, int] = {}
     for token in tokens:
         vocab.setdefault(token, len(vocab))
-    return vocab, merges
+    return vocab, list(ranks)
+
+
+def _bpe(parts: list[str], ranks: dict[tuple[str, str], int]) -> list[str]:
+    while len(parts) > 1:
+        pairs = [(ranks.get(pair, len(ranks)), i) for i, pair in enumerate(pairwise(parts))]
+        rank, i = min(pairs)
+        if rank == len(ranks):
+            break
+        parts = [*parts[:i], parts[i] + parts[i + 1], *parts[i + 2:]]
+    return parts

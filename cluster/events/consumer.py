@@ -25,7 +25,7 @@ from cluster.events.config import HubSettings
 from cluster.events.db_transport import LeaseLost
 from cluster.events.transport import Delivery, Transport
 from cluster.logs import get_logger
-from domain.errors import Conflict, Unavailable
+from domain.errors import Conflict, DomainError, Unavailable
 from domain.events.handlers import ConsumerGroup, apply
 
 log = get_logger("events.consumer")
@@ -114,7 +114,7 @@ class Consumer:
         self.processed += 1
 
     def _failed(self, delivery: Delivery, exc: Exception) -> None:
-        error = f"{type(exc).__name__}: {exc}"[:2000]
+        error = _describe(exc)
         event = delivery.envelope
         if isinstance(exc, Conflict) or _applied_elsewhere(exc) or self.db.is_sqlite_lock(exc):
             self.transport.retry(delivery, error, counted=False)
@@ -157,3 +157,19 @@ class Consumer:
 def _applied_elsewhere(exc: Exception) -> bool:
     """Another delivery of the same event committed its `ProcessedEvent` first."""
     return isinstance(exc, IntegrityError) and "event_processed" in str(exc.orig)
+
+
+def _describe(exc: Exception) -> str:
+    """The error as an operator reads it in the dead letters: a domain error with its code
+    and each of its errors (a rule a character breaks, a field a payload lacks)."""
+    if isinstance(exc, DomainError):
+        text = f"{exc.code}: {exc.detail}"
+        details = [
+            f"{e.get('path') or e.get('loc', '')}: {e.get('message') or e.get('msg', '')}"
+            for e in exc.errors[:10]
+        ]
+        if details:
+            text += " [" + "; ".join(details) + "]"
+    else:
+        text = f"{type(exc).__name__}: {exc}"
+    return text[:2000]

@@ -7,7 +7,7 @@ import base64
 import binascii
 import time
 from datetime import UTC, datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 import anyio
 from fastapi import APIRouter, Path, Query, Request, Response
@@ -25,11 +25,11 @@ from domain.assets.schemas import (
     AssetOut,
     AssetPage,
     AssetVersionOut,
+    AssetVisibility,
     UsageOut,
 )
 from domain.assets.service import AssetService, blob_path
 from domain.assets.signing import sign, verify
-from domain.campaigns.access import Visibility
 from domain.errors import InvalidRequest, NotFound
 
 PREFIX = "/api/v2/assets"
@@ -37,6 +37,21 @@ router = APIRouter(prefix=PREFIX, tags=["assets"])
 AssetId = Annotated[int, Path(ge=1, le=MAX_ID)]
 VersionId = Annotated[int, Path(ge=1, le=MAX_ID)]
 VariantName = Literal["thumbnail", "webp", "avif"]
+_BYTES = {
+    "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}
+}
+DOWNLOAD_RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {"description": "The bytes, with `ETag` and `Cache-Control`.", **_BYTES},
+    206: {"description": "The requested byte range (`Content-Range`).", **_BYTES},
+    304: {"description": "Not modified: `If-None-Match` named the ETag."},
+    416: {"description": "`range_not_satisfiable`: the range misses the content."},
+    503: {"description": "`blob_missing`: the stored bytes are gone (run storage verify)."},
+}
+CAMPAIGN_RESPONSES: dict[int | str, dict[str, Any]] = {
+    403: {"description": "`visibility_not_allowed`, `asset_not_yours`"},
+    404: {"description": "`asset_not_found`, `campaign_not_found`: absent or not yours"},
+    503: {"description": "`campaigns_unavailable`, `database_unavailable`"},
+}
 _EXTENSIONS = {
     "image/png": "png",
     "image/jpeg": "jpg",
@@ -55,7 +70,7 @@ class UploadRequest(BaseModel):
     content_base64: str = Field(description="The image file (PNG, JPEG, WebP, GIF or AVIF).")
     kind: AssetKind = "upload"
     campaign_id: int | None = Field(None, ge=1, le=MAX_ID)
-    visibility: Visibility = "dm"
+    visibility: AssetVisibility = "dm"
     parent_version_id: int | None = Field(
         None, ge=1, le=MAX_ID, description="Make this a new version of that version's asset."
     )
@@ -70,7 +85,7 @@ class SignedUrls(BaseModel):
     )
 
 
-@router.get("")
+@router.get("", responses=CAMPAIGN_RESPONSES)
 async def list_assets(
     principal: CurrentPrincipal,
     assets: Assets,
@@ -85,7 +100,14 @@ async def list_assets(
     )
 
 
-@router.post("/uploads", status_code=201)
+@router.post(
+    "/uploads",
+    status_code=201,
+    responses={
+        **CAMPAIGN_RESPONSES,
+        413: {"description": "`upload_too_large`, `upload_too_many_pixels`, `quota_exceeded`"},
+    },
+)
 async def upload(
     body: UploadRequest, principal: CurrentPrincipal, assets: Assets, response: Response
 ) -> AssetVersionOut:
@@ -119,7 +141,7 @@ async def upload(
     return out
 
 
-@router.get("/usage")
+@router.get("/usage", responses=CAMPAIGN_RESPONSES)
 async def usage(
     principal: CurrentPrincipal,
     assets: Assets,
@@ -129,12 +151,12 @@ async def usage(
     return await assets.call(principal, lambda s: s.usage(campaign_id), campaign_id=campaign_id)
 
 
-@router.get("/{asset_id:int}")
+@router.get("/{asset_id:int}", responses=CAMPAIGN_RESPONSES)
 async def get_asset(asset_id: AssetId, principal: CurrentPrincipal, assets: Assets) -> AssetOut:
     return await assets.call(principal, lambda s: s.get(asset_id), asset_id=asset_id)
 
 
-@router.delete("/{asset_id:int}", status_code=204)
+@router.delete("/{asset_id:int}", status_code=204, responses=CAMPAIGN_RESPONSES)
 async def delete_asset(asset_id: AssetId, principal: CurrentPrincipal, assets: Assets) -> Response:
     """Remove an asset and its versions (its creator or the campaign's DMs); the bytes go at
     the next `lorekeeper storage gc` if nothing else uses them."""
@@ -142,21 +164,25 @@ async def delete_asset(asset_id: AssetId, principal: CurrentPrincipal, assets: A
     return Response(status_code=204)
 
 
-@router.get("/{asset_id:int}/versions")
+@router.get("/{asset_id:int}/versions", responses=CAMPAIGN_RESPONSES)
 async def list_versions(
     asset_id: AssetId, principal: CurrentPrincipal, assets: Assets
 ) -> list[AssetVersionOut]:
     return await assets.call(principal, lambda s: s.versions(asset_id), asset_id=asset_id)
 
 
-@router.get("/versions/{version_id:int}")
+@router.get("/versions/{version_id:int}", responses=CAMPAIGN_RESPONSES)
 async def get_version(
     version_id: VersionId, principal: CurrentPrincipal, assets: Assets
 ) -> AssetVersionOut:
     return await assets.call(principal, lambda s: s.version(version_id), version_id=version_id)
 
 
-@router.get("/versions/{version_id:int}/content", response_class=Response)
+@router.get(
+    "/versions/{version_id:int}/content",
+    response_class=Response,
+    responses={**CAMPAIGN_RESPONSES, **DOWNLOAD_RESPONSES},
+)
 async def version_content(
     version_id: VersionId, request: Request, principal: CurrentPrincipal, assets: Assets
 ) -> Response:
@@ -175,7 +201,11 @@ async def version_content(
     )
 
 
-@router.get("/versions/{version_id:int}/variants/{name}", response_class=Response)
+@router.get(
+    "/versions/{version_id:int}/variants/{name}",
+    response_class=Response,
+    responses={**CAMPAIGN_RESPONSES, **DOWNLOAD_RESPONSES},
+)
 async def version_variant(
     version_id: VersionId,
     name: VariantName,
@@ -190,7 +220,7 @@ async def version_variant(
     )
 
 
-@router.post("/versions/{version_id:int}/signed-urls")
+@router.post("/versions/{version_id:int}/signed-urls", responses=CAMPAIGN_RESPONSES)
 async def signed_urls(
     version_id: VersionId,
     principal: CurrentPrincipal,
@@ -213,7 +243,15 @@ async def signed_urls(
     )
 
 
-@router.get("/blobs/{sha256}", response_class=Response)
+@router.get(
+    "/blobs/{sha256}",
+    response_class=Response,
+    responses={
+        **DOWNLOAD_RESPONSES,
+        403: {"description": "`url_signature_missing`, `url_signature_invalid`, `url_expired`"},
+        404: {"description": "`blob_not_found`: no asset uses these bytes any more"},
+    },
+)
 async def signed_blob(
     sha256: str,
     request: Request,

@@ -14,6 +14,8 @@ from deployments.calls.remote import remote
 from deployments.common.config import AppConfig
 from deployments.common.ingress import AppIngress, validated_args
 from deployments.common.runner import ServiceRunner
+from domain.maps.messages import MapCreate, MapOut
+from domain.users.schemas import Principal
 
 
 class AssetsConfig(AppConfig):
@@ -21,7 +23,8 @@ class AssetsConfig(AppConfig):
 
 
 class AssetsIngress(AppIngress):
-    """The storage service: assets, versions, downloads, signed URLs, battle maps."""
+    """The storage service: assets, versions, downloads, signed URLs, battle maps.
+    Implements `deployments.calls.assets.AssetCalls`."""
 
     route_prefix = api_router.PREFIX
     config_type = AssetsConfig
@@ -45,6 +48,9 @@ class AssetsIngress(AppIngress):
         )
         app.state.assets = self.context
         return app
+
+    async def generate_map(self, principal: Principal, req: MapCreate) -> MapOut:
+        return await maps_router.generate(self.context, principal, req)
 
     def use_campaigns(self, calls: CampaignCalls) -> None:
         """In process (tests, serve-local): the campaigns ingress itself."""

@@ -8,33 +8,19 @@ import json
 
 import anyio
 from fastapi import APIRouter, Response
-from pydantic import BaseModel, ConfigDict, Field
 
-from deployments.assets.context import Assets
+from deployments.assets.context import Assets, AssetsContext
 from deployments.http.auth import CurrentPrincipal
-from domain.assets.schemas import MAX_ID, AssetMeta, AssetVersionOut
+from domain.assets.schemas import AssetMeta
 from domain.assets.service import AssetService
-from domain.campaigns.access import Visibility
 from domain.maps.generate import MapFiles, make_map
 from domain.maps.layout import Layout, MapRequest
+from domain.maps.messages import MapCreate, MapOut
+from domain.users.schemas import Principal
 
 PREFIX = "/api/v2/assets"
 router = APIRouter(prefix=PREFIX, tags=["maps"])
 GENERATOR = "lorekeeper-maps/1"  # part of the cache key: a new generator makes new maps
-
-
-class MapCreate(MapRequest):
-    model_config = ConfigDict(extra="forbid")
-    campaign_id: int | None = Field(None, ge=1, le=MAX_ID)
-    visibility: Visibility = Field("dm", description="Default: for the DMs only (secret map).")
-
-
-class MapOut(BaseModel):
-    cached: bool = Field(description="True: an identical request's stored map, not a new one.")
-    layout: Layout
-    image: AssetVersionOut
-    layout_asset: AssetVersionOut
-    vtt: AssetVersionOut
 
 
 def cache_key(req: MapRequest) -> str:
@@ -42,7 +28,16 @@ def cache_key(req: MapRequest) -> str:
     return "map:" + hashlib.sha256(spec.encode()).hexdigest()
 
 
-@router.post("/maps", status_code=201)
+@router.post(
+    "/maps",
+    status_code=201,
+    responses={
+        200: {"description": "`cached`: an identical request's stored map.", "model": MapOut},
+        403: {"description": "`visibility_not_allowed`"},
+        404: {"description": "`campaign_not_found`: not a campaign of yours"},
+        503: {"description": "`campaigns_unavailable`, `database_unavailable`"},
+    },
+)
 async def generate_map(
     body: MapCreate, principal: CurrentPrincipal, assets: Assets, response: Response
 ) -> MapOut:
@@ -50,11 +45,18 @@ async def generate_map(
     cell, its layout (rooms, corridors, doors, lights, legend) and a `.dd2vtt` file that
     Foundry, Roll20 importers and other virtual tabletops import with walls, doors and
     lights."""
-    req = MapRequest.model_validate(body.model_dump(exclude={"campaign_id", "visibility"}))
+    out = await generate(assets, principal, body)
+    if out.cached:
+        response.status_code = 200
+    return out
+
+
+async def generate(assets: AssetsContext, principal: Principal, body: MapCreate) -> MapOut:
+    """The stored map of an identical earlier request, or a new one generated and stored."""
+    req = body.map_request()
     key = cache_key(req)
     found = await assets.call(principal, lambda s: _cached(s, key), campaign_id=body.campaign_id)
     if found is not None:
-        response.status_code = 200
         return found
     files = await anyio.to_thread.run_sync(make_map, req)
     return await assets.call(

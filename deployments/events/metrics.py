@@ -1,5 +1,5 @@
 """Lag, pending and dead letters per consumer group as Ray metrics (Ray's /metrics, the
-Prometheus endpoint on LOREKEEPER_METRICS_PORT): lorekeeper_events_lag{group=...} ..."""
+Prometheus endpoint on LOREKEEPER_METRICS_PORT): ray_lorekeeper_events_lag{group=...} ..."""
 
 from __future__ import annotations
 

@@ -230,14 +230,15 @@ class Generator:
         params = _params(scope, [], verdict_schema)
 
         def check(gen: tuple[Generation, bool]) -> list[Violation]:
-            return parse_content(gen[0].text, ThemeVerdict)[1]  # type: ignore[arg-type]
+            return parse_content(gen[0].text, ThemeVerdict)[1]
 
         (gen, cached), attempts = await until_valid(
             lambda n: self._complete(principal, req.campaign_id, prep, _retry(params, n)),
             check,
             self.limits.attempts,
         )
-        verdict = ThemeVerdict.model_validate_json(gen.text)
+        verdict, _ = parse_content(gen.text, ThemeVerdict)
+        assert isinstance(verdict, ThemeVerdict)
         forbidden = find_terms(req.text, ctx.theme.forbids)
         score, reasons = verdict.score, list(verdict.reasons)
         if forbidden:  # what the theme forbids decides, whatever the model thought

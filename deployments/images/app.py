@@ -21,7 +21,7 @@ from deployments.common.config import AppConfig
 from deployments.common.ingress import AppIngress, validated_args
 from deployments.common.runner import ServiceRunner, signed_in
 from deployments.images import api_router
-from deployments.images.engine import Engine, EngineConfig, ImageEngine, ImageEngineCalls
+from deployments.images.engine import Engine, EngineConfig, ImageEngineCalls, LocalEngine
 from deployments.images.worker import JobWorker, WorkerConfig
 from domain.assets.service import AssetService
 from domain.campaigns.access import CampaignAccess
@@ -31,9 +31,10 @@ from domain.images.moderation import PromptPolicy
 from domain.images.schemas import ImageLimits
 from domain.images.service import ImageService, ImageSettings, JobPlan, StoredImage
 from domain.users.schemas import Principal
-from models import registry
 
 STYLE_COLLECTION = "image_styles"
+STYLE_INDEXES: dict[str, Any] = {"campaign_id": "integer", "style": "keyword",
+                                 "visibility": "keyword"}
 
 
 class ImagesConfig(AppConfig):
@@ -50,11 +51,6 @@ class ImagesConfig(AppConfig):
     denylist: dict[str, list[str]] = Field(
         {}, description="More prompt-policy terms, by category (added to the built-in ones)."
     )
-
-
-def model_dir(config: ImagesConfig, settings: Settings) -> Path:
-    models_dir = config.models_dir or settings.data_dir / "models"
-    return registry.resolve_image(config.engine.diffusion.model, models_dir)
 
 
 class ImagesIngress(AppIngress):
@@ -80,8 +76,8 @@ class ImagesIngress(AppIngress):
         if self._engine_handle is not None:
             self.engine: ImageEngineCalls = remote(ImageEngineCalls, self._engine_handle)
         else:
-            self.engine = ImageEngine(config.engine, model_dir(config, self.settings),
-                                      in_serve=False)
+            models_dir = config.models_dir or self.settings.data_dir / "models"
+            self.engine = LocalEngine(config.engine, models_dir)
         self.image_settings = ImageSettings(
             model=config.engine.diffusion.model,
             limits=config.limits,
@@ -91,8 +87,7 @@ class ImagesIngress(AppIngress):
             style_threshold=config.style_threshold,
         )
         self.blobs = blob_store(self.settings)
-        self.vectors = VectorStore.open(config.vectors, self.settings.data_dir / "vectors")
-        self.vectors.ensure_collection(STYLE_COLLECTION, DIM)
+        self._vectors: VectorStore | None = None  # opened with the first image stored
         self.campaigns: CampaignCalls | None = None  # set in process; Serve: by app name
         self.images = ServiceRunner(self.db, self._service, threads=config.threads)
         self.worker = JobWorker(
@@ -125,6 +120,15 @@ class ImagesIngress(AppIngress):
         if plan.campaign_id is not None and plan.access_role is not None:
             access = CampaignAccess(plan.campaign_id, plan.user_id, plan.access_role)  # type: ignore[arg-type]
         return self._service(session, principal, access)
+
+    @property
+    def vectors(self) -> VectorStore:
+        if self._vectors is None:
+            store = VectorStore.open(self.config.vectors, self.settings.data_dir / "vectors")
+            store.ensure_collection(STYLE_COLLECTION, DIM, STYLE_INDEXES)
+            store.optimize_in_background(STYLE_COLLECTION)
+            self._vectors = store
+        return self._vectors
 
     def _add_vectors(self, stored: list[StoredImage]) -> None:
         points = [(s.image.version.version_id, s.vector, s.payload) for s in stored if s.vector]
@@ -168,8 +172,6 @@ def build(args: dict[str, Any]) -> Application:
     """serve_config.yaml's builder: `args` is validated into the config object; the engine
     is a deployment of its own (its replicas, CPUs or GPU in serve_config.yaml)."""
     config = ImagesConfig.model_validate(validated_args(Images, args))
-    from cluster.settings import get_settings
-
-    path = model_dir(config, get_settings())  # built once here, not by every replica
-    engine = Engine.bind(config.engine.model_dump(), str(path))
+    models_dir = str(config.models_dir) if config.models_dir else None
+    engine = Engine.bind(config.engine.model_dump(), models_dir)
     return Images.bind(config.model_dump(mode="json"), engine=engine)

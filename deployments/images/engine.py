@@ -19,8 +19,10 @@ from typing import Any, Protocol
 from pydantic import BaseModel, ConfigDict, Field
 from ray import serve
 
+from cluster.settings import get_settings
 from domain.errors import DomainError
 from domain.images.schemas import RenderSpec
+from models import registry
 from models.diffusion import Diffusion, DiffusionConfig, Group, Item
 
 
@@ -80,15 +82,23 @@ class ImageEngine:
     """Implements ImageEngineCalls."""
 
     def __init__(
-        self, config: EngineConfig | dict[str, Any], model_dir: str | Path, *, in_serve: bool = True
+        self,
+        config: EngineConfig | dict[str, Any],
+        models_dir: str | Path | None = None,
+        *,
+        in_serve: bool = True,
     ):
         config = EngineConfig.model_validate(config)
         os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
         self.config = config
-        self.diffusion = Diffusion(Path(model_dir), config.diffusion)
+        models = Path(models_dir) if models_dir else get_settings().data_dir / "models"
+        # A replica builds the tiny model on first use (atomically: rivals may race).
+        model_dir = registry.resolve_image(config.diffusion.model, models)
+        self.diffusion = Diffusion(model_dir, config.diffusion)
         # serve.batch needs a replica's context: in process (tests, serve-local) each
         # request is its own batch.
         self.in_serve = in_serve
+        self.pipeline_calls = 0  # how often the pipeline ran (tests, metrics)
         if in_serve:
             self._batch.set_max_batch_size(config.max_batch_size)
             self._batch.set_batch_wait_timeout_s(config.batch_wait_timeout_s)
@@ -146,7 +156,7 @@ class ImageEngine:
                 outputs = [RenderFailed(f"The pipeline failed: {exc}")] * len(members)
             results = dict(zip(members, outputs, strict=True))
             yield [
-                results[i] if i in results else StopIteration if i in finished else None
+                results.get(i, StopIteration if i in finished else None)
                 for i in range(len(requests))
             ]
             finished.update(members)
@@ -173,6 +183,7 @@ class ImageEngine:
             )
             for r in batch
         ]
+        self.pipeline_calls += 1
         images = self.diffusion.run(group, items, on_step)
         return [Rendered(png=png_bytes(img), batch_size=len(batch)) for img in images]
 
@@ -184,3 +195,26 @@ def png_bytes(image: Any) -> bytes:
 
 
 Engine = serve.deployment(name="ImageEngine")(ImageEngine)
+
+
+class LocalEngine:
+    """An in-process engine (tests, serve-local), loaded with the first render so that
+    composing the applications stays fast."""
+
+    def __init__(self, config: EngineConfig, models_dir: Path):
+        self.config = config
+        self.models_dir = models_dir
+        self._engine: ImageEngine | None = None
+        self._lock = asyncio.Lock()
+
+    async def engine(self) -> ImageEngine:
+        async with self._lock:
+            if self._engine is None:
+                self._engine = await asyncio.to_thread(
+                    ImageEngine, self.config, self.models_dir, in_serve=False
+                )
+        return self._engine
+
+    async def render(self, request: RenderRequest) -> AsyncIterator[Event]:
+        async for event in (await self.engine()).render(request):
+            yield event

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -13,6 +13,10 @@ from domain.campaigns.access import Visibility
 # (map_layout) and its Universal VTT export (map_vtt), and files people send (upload).
 AssetKind = Literal["portrait", "scene", "item", "token", "map", "map_layout", "map_vtt", "upload"]
 MAX_ID = 2**31 - 1
+# The campaign rule, with its pattern in the JSON schema too (clients and fuzzers see it).
+AssetVisibility = Annotated[
+    Visibility, Field(pattern=r"^(dm|party|public|player:[1-9][0-9]{0,9})$")
+]
 
 
 class AssetMeta(BaseModel):
@@ -32,7 +36,7 @@ class AssetMeta(BaseModel):
     width: int | None = Field(None, ge=1, le=65535)
     height: int | None = Field(None, ge=1, le=65535)
     campaign_id: int | None = Field(None, ge=1, le=MAX_ID)
-    visibility: Visibility = "dm"
+    visibility: AssetVisibility = "dm"
     # Same model, prompt, seed and parameters: find_cached(cache_key) returns the stored
     # asset instead of running the pipeline again. The caller derives the key.
     cache_key: str | None = Field(None, max_length=128)

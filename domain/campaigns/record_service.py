@@ -166,7 +166,7 @@ class RecordService(CampaignScope):
                 )
             ) or 0)
         row = CampaignRecord(
-            campaign_id=access.campaign_id, kind=kind, name=body.title()[:200],
+            campaign_id=access.campaign_id, kind=kind, name=body.label()[:200],
             visibility=visibility, version=1, body=data, author_id=self.principal.user_id,
             position=position, created_at=now, updated_at=now,
             **self._dates(access, body),
@@ -381,17 +381,14 @@ class RecordService(CampaignScope):
 
     def _check_parent(self, body: Any, record_id: int | None, errors: list) -> None:
         """region > city > site: a parent ranks above its child, so there are no cycles."""
-        if body.parent_id is None:
-            return
-        parent = self.session.get(CampaignRecord, body.parent_id)
-        assert parent is not None  # checked by _check_refs
-        if LOCATION_RANK[parent.body["kind"]] >= LOCATION_RANK[body.kind]:
+        parent = self.session.get(CampaignRecord, body.parent_id) if body.parent_id else None
+        if parent is not None and LOCATION_RANK[parent.body["kind"]] >= LOCATION_RANK[body.kind]:
             errors.append({
                 "path": "body.parent_id", "code": "location_hierarchy",
                 "message": f"A {body.kind} cannot lie in a {parent.body['kind']}: regions hold "
                            "cities and sites, cities hold sites.",
             })
-        if record_id is not None and body.kind != "site":
+        if record_id is not None:
             children = self.session.scalars(
                 select(CampaignRecordRef.record_id).where(
                     CampaignRecordRef.ref == f"record:{record_id}"
@@ -432,7 +429,7 @@ class RecordService(CampaignScope):
         moved = self.session.execute(
             update(CampaignRecord)
             .where(CampaignRecord.id == row.id, CampaignRecord.version == row.version)
-            .values(version=number, body=data, name=body.title()[:200], visibility=visibility,
+            .values(version=number, body=data, name=body.label()[:200], visibility=visibility,
                     updated_at=now, **self._dates(access, body))
             .execution_options(synchronize_session=False)
         ).rowcount

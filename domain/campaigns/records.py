@@ -34,7 +34,7 @@ class Body(BaseModel):
     dm_only: ClassVar[tuple[str, ...]] = ()  # stripped for players
     kept: ClassVar[tuple[str, ...]] = ()  # written by the service only (histories)
 
-    def title(self) -> str:
+    def label(self) -> str:
         return str(getattr(self, "name", None) or getattr(self, "title", ""))
 
     def world_date(self) -> WorldDate | None:
@@ -129,7 +129,7 @@ class Relationship(Body):
     note: Line = ""
     history: list[AttitudeChange] = Field(default_factory=list)
 
-    def title(self) -> str:
+    def label(self) -> str:
         return f"{self.from_ref} {self.kind} {self.to_ref}"
 
     def record_refs(self) -> dict[str, list[int]]:

@@ -86,7 +86,7 @@ class TransferService(CampaignScope):
         for rec in doc.records:
             body = bodies[rec.id]
             row = CampaignRecord(
-                campaign_id=campaign.id, kind=rec.kind, name=body.title()[:200],
+                campaign_id=campaign.id, kind=rec.kind, name=body.label()[:200],
                 visibility=rec.visibility, version=1, body={}, author_id=me,
                 position=rec.position,
                 world_at=date.ordinal if (date := body.world_date()) else None,

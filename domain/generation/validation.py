@@ -11,13 +11,14 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import TypeVar
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from domain.campaigns.content import NPC, Content, Location
 from domain.campaigns.context import CampaignContext, ContextItem
 from domain.errors import DomainError
 
 T = TypeVar("T")
+M = TypeVar("M", bound=BaseModel)
 SPEECH = r"(?::|,?\s+(?:says|said|asks|asked|replies|replied|whispers|whispered|shouts|shouted))"
 
 
@@ -55,9 +56,11 @@ def check_text(text: str, ctx: CampaignContext, policy: Sequence[str]) -> list[V
     return out
 
 
-def parse_content(text: str, schema: type[Content]) -> tuple[Content | None, list[Violation]]:
+def parse_content(text: str, schema: type[M]) -> tuple[M | None, list[Violation]]:
     try:
-        return schema.model_validate(json.loads(text)), []
+        # strict=False: raw control characters inside strings, which the grammar lets
+        # through; the stored output is re-serialised from the validated object.
+        return schema.model_validate(json.loads(text, strict=False)), []
     except (ValueError, ValidationError) as exc:  # JSONDecodeError is a ValueError
         return None, [Violation("schema_invalid", f"Not a valid {schema.__name__}: {exc}"[:500])]
 

@@ -39,6 +39,8 @@ from domain.images.schemas import (
     JobPage,
     ModifyRequest,
     RenderSpec,
+    StylePresetIn,
+    StylePresetOut,
     StyleScore,
     asset_extra,
 )
@@ -102,6 +104,28 @@ class ImageService:
         self.access = access
         self.jobs = JobQueue(session)
         self.styles = Styles(session)
+
+    def with_access(self, access: CampaignAccess | None) -> ImageService:
+        """The same caller, in the campaign of `access` (looked up by the caller first)."""
+        assets = AssetService(self.session, self.principal, self.assets.blobs, access,
+                              limits=self.assets.limits)
+        return ImageService(self.session, self.principal, assets, self.settings, access)
+
+    # --- styles ---------------------------------------------------------------------------
+
+    def create_style(self, preset: StylePresetIn) -> StylePresetOut:
+        """A campaign preset (DMs only); its reference images seed the style's centroid."""
+        if self.access is None:
+            raise InvalidRequest("Style presets belong to a campaign: give campaign_id.",
+                                 code="campaign_required")
+        out = self.styles.create(self.access, preset, self.principal.user_id)
+        vectors = []
+        for version_id in preset.reference_version_ids:
+            version = self.assets.version(version_id)  # 404 if the DM cannot see it
+            vectors.append(fingerprint.fingerprint(self.assets.blobs.get(version.sha256)))
+        if vectors:
+            add_to_centroid(self.session, self.access.campaign_id, preset.id, vectors)
+        return out
 
     # --- submitting -----------------------------------------------------------------------
 

@@ -1,4 +1,5 @@
-"""Walls: every cell edge between open ground and rock, merged into straight runs."""
+"""Walls: every cell edge between open ground and rock, merged into straight runs. The
+map's border is no wall (dungeons and caves are rock there anyway; regions go on)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,11 @@ def wall_segments(layout: Layout) -> list[Segment]:
     for y in range(layout.height + 1):
         start = None
         for x in range(layout.width + 1):
-            wall = x < layout.width and layout.walkable(x, y - 1) != layout.walkable(x, y)
+            wall = (
+                x < layout.width
+                and 0 < y < layout.height
+                and layout.walkable(x, y - 1) != layout.walkable(x, y)
+            )
             if wall and start is None:
                 start = x
             elif not wall and start is not None:
@@ -23,7 +28,11 @@ def wall_segments(layout: Layout) -> list[Segment]:
     for x in range(layout.width + 1):
         start = None
         for y in range(layout.height + 1):
-            wall = y < layout.height and layout.walkable(x - 1, y) != layout.walkable(x, y)
+            wall = (
+                y < layout.height
+                and 0 < x < layout.width
+                and layout.walkable(x - 1, y) != layout.walkable(x, y)
+            )
             if wall and start is None:
                 start = y
             elif not wall and start is not None:

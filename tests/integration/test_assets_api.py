@@ -128,3 +128,44 @@ def test_bad_map_requests(player):
 
 def test_assets_need_a_token(client):
     assert client.get(URL).status_code == 401
+
+
+def campaign(dm, *players) -> int:
+    r = dm.post("/api/v2/campaigns", json={"name": "Barovia", "ruleset": "2024"})
+    assert r.status_code == 201, r.text
+    cid = r.json()["id"]
+    for p in players:
+        assert dm.post(f"/api/v2/campaigns/{cid}/members", json={"user_id": p.user_id}).is_success
+    return cid
+
+
+def test_a_dms_secret_map_is_not_a_players(dm, player, other_player):
+    cid = campaign(dm, player)
+    secret = dm.post(
+        f"{URL}/maps",
+        json={
+            "kind": "cave",
+            "seed": 3,
+            "width": 20,
+            "height": 16,
+            "grid_px": 16,
+            "campaign_id": cid,
+        },
+    ).json()
+    shared = upload(dm, png((1, 1, 1)), campaign_id=cid, visibility="party").json()
+    assert dm.get(f"{URL}?campaign_id={cid}").json()["total"] == 4  # map: png, layout, vtt
+    seen = player.get(f"{URL}?campaign_id={cid}").json()
+    assert [a["id"] for a in seen["items"]] == [shared["asset_id"]]
+    r = player.get(secret["image"]["urls"]["content"])
+    assert r.status_code == 404 and r.json()["code"] == "asset_not_found"
+    assert player.get(shared["urls"]["thumbnail"]).status_code == 200
+    # Not a member: the campaign's assets do not exist for them.
+    assert other_player.get(shared["urls"]["content"]).status_code == 404
+    assert other_player.get(f"{URL}?campaign_id={cid}").status_code == 404
+    r = player.post(f"{URL}/versions/{secret['image']['version_id']}/signed-urls")
+    assert r.status_code == 404
+    # A player's upload for DMs' eyes only is refused; for the party it goes through.
+    r = upload(player, png((2, 2, 2)), campaign_id=cid, visibility="dm")
+    assert r.status_code == 403 and r.json()["code"] == "visibility_not_allowed"
+    usage = dm.get(f"{URL}/usage?campaign_id={cid}").json()
+    assert usage["assets"] == 4 and usage["bytes"] > 0

@@ -13,7 +13,10 @@ from domain.errors import Unavailable
 from domain.events.handlers import ConsumerGroup, Handler
 from domain.events.models import OutboxEvent
 from domain.events.schemas import Event
-from tests.events_support import emit, make_hub, settle  # noqa: F401 - make_hub: a fixture
+from tests import events_support
+from tests.events_support import emit, settle
+
+make_hub = events_support.make_hub  # the fixture: a hub on each transport
 
 
 def _character(api) -> int:
@@ -24,8 +27,14 @@ def _character(api) -> int:
 
 def _award(dm, character_id: int, amount: int = 1800, **kw) -> XpAwarded:
     return XpAwarded(
-        campaign_id=1, character_id=character_id, actor_id=dm.user_id, visibility="party",
-        amount=amount, reason="the red dragon", session_id=7, **kw,
+        campaign_id=1,
+        character_id=character_id,
+        actor_id=dm.user_id,
+        visibility="party",
+        amount=amount,
+        reason="the red dragon",
+        session_id=7,
+        **kw,
     )
 
 
@@ -36,8 +45,12 @@ def test_a_session_award_levels_the_character_up_and_the_item_lands(make_hub, db
         db,
         _award(dm, char),
         ItemAwarded(
-            campaign_id=1, character_id=char, actor_id=dm.user_id, visibility="party",
-            session_id=7, item={"item": "potion-of-healing", "quantity": 2},
+            campaign_id=1,
+            character_id=char,
+            actor_id=dm.user_id,
+            visibility="party",
+            session_id=7,
+            item={"item": "potion-of-healing", "quantity": 2},
         ),
     )
     assert hub.drain() == 2
@@ -79,7 +92,10 @@ def test_a_poison_event_is_dead_lettered_with_its_error_and_the_rest_flow(
     hub = make_hub()
     char = _character(player)
     unknown = ItemAwarded(
-        campaign_id=1, character_id=char, actor_id=dm.user_id, visibility="party",
+        campaign_id=1,
+        character_id=char,
+        actor_id=dm.user_id,
+        visibility="party",
         item={"item": "sword-of-later"},
     )
     emit(db, unknown, _award(dm, char, amount=100), _award(dm, 424242, amount=5))
@@ -111,7 +127,10 @@ def test_a_failed_delivery_is_retried_after_a_backoff(make_hub, db, admin, playe
     emit(
         db,
         ItemAwarded(
-            campaign_id=1, character_id=char, actor_id=dm.user_id, visibility="party",
+            campaign_id=1,
+            character_id=char,
+            actor_id=dm.user_id,
+            visibility="party",
             item={"item": "lantern-of-soon"},
         ),
     )
@@ -201,6 +220,4 @@ def _not_an_event():
 def _event_id(db, seq_rank: int):
     """The id of the n-th logged event (1-based)."""
     with db.session() as session:
-        return session.scalars(select(OutboxEvent.id).order_by(OutboxEvent.seq)).all()[
-            seq_rank - 1
-        ]
+        return session.scalars(select(OutboxEvent.id).order_by(OutboxEvent.seq)).all()[seq_rank - 1]

@@ -42,12 +42,15 @@ class LLMServer:
 def llm_server(tmp_path_factory) -> Iterator[LLMServer]:
     import uvicorn
 
+    from cluster.token_usage import TokenQuota
     from deployments.llm import LLMAppConfig, LLMIngress
     from models.llm_config import LLMConfig
 
     settings = Settings(data_dir=tmp_path_factory.mktemp("llm"), jwt_secret=SECRET)
     llm = LLMConfig(model=MODEL, max_model_len=MAX_MODEL_LEN, kv_cache_gib=0.25, max_num_seqs=16)
-    ingress = LLMIngress(LLMAppConfig(llm=llm), settings)
+    # The suite sends more requests a minute than a user may.
+    quota = TokenQuota(requests_per_minute=100_000)
+    ingress = LLMIngress(LLMAppConfig(llm=llm, quota=quota), settings)
     port = free_port()
     server = uvicorn.Server(
         uvicorn.Config(
@@ -71,3 +74,54 @@ def llm_server(tmp_path_factory) -> Iterator[LLMServer]:
     server.should_exit = True
     thread.join(10)
     loop.close()
+
+
+class OnEngineLoop:
+    """The LLM ingress's LLMCalls, called from any event loop: each step runs on the loop
+    that owns the engine (the test server's), as a Serve handle would run it on the
+    replica's. How the generation application reaches the tiny model in process."""
+
+    def __init__(self, server: LLMServer):
+        self.target = server.ingress
+        self.loop = server.loop
+
+    async def _on_loop(self, coro: Coroutine[Any, Any, Any]) -> Any:
+        return await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(coro, self.loop))
+
+    async def _each(self, stream: Any) -> Any:
+        async def step() -> Any:
+            return await stream.__anext__()
+
+        try:
+            while True:
+                try:
+                    item = await self._on_loop(step())
+                except StopAsyncIteration:
+                    return
+                yield item
+        finally:
+            await self._on_loop(stream.aclose())
+
+    async def ready(self) -> Any:
+        return await self._on_loop(self.target.ready())
+
+    async def openapi(self) -> Any:
+        return await self._on_loop(self.target.openapi())
+
+    async def model_info(self) -> Any:
+        return await self._on_loop(self.target.model_info())
+
+    async def count_tokens(self, texts: list[str]) -> Any:
+        return await self._on_loop(self.target.count_tokens(texts))
+
+    async def complete(self, principal: Any, prompt: str, params: Any) -> Any:
+        return await self._on_loop(self.target.complete(principal, prompt, params))
+
+    async def generate(self, principal: Any, messages: Any, params: Any) -> Any:
+        return await self._on_loop(self.target.generate(principal, messages, params))
+
+    def stream_complete(self, principal: Any, prompt: str, params: Any) -> Any:
+        return self._each(self.target.stream_complete(principal, prompt, params))
+
+    def stream(self, principal: Any, messages: Any, params: Any) -> Any:
+        return self._each(self.target.stream(principal, messages, params))

@@ -1,0 +1,347 @@
+"""The generation application over HTTP, composed in process with the real accounts and
+campaigns applications (deployments.apps.compose_local), on the suite's tiny model."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import re
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("vllm", reason="vLLM is not installed: install the llm-cpu or llm-gpu extra")
+
+from starlette.testclient import TestClient
+
+from cluster.settings import Settings
+from cluster.token_usage import TokenQuota
+from deployments.apps import compose_local
+from domain.campaigns.content import NPC
+from domain.generation.validation import find_terms
+from models import tiny_llama
+from tests.llm.conftest import MAX_MODEL_LEN, OnEngineLoop
+from tests.support import Api, signup
+
+CONFIG = Path(__file__).with_name("generation_serve_config.yaml")
+LLM = "/api/v2/llm"
+SECRET = "Vex is the lich"
+
+
+@dataclasses.dataclass
+class World:
+    client: TestClient
+    generation: object  # the GenerationIngress
+    dm: Api
+    player: Api
+    campaign_id: int
+    npcs: dict[str, int]
+
+
+@pytest.fixture
+def world(db, tmp_path, llm_server) -> Iterator[World]:
+    settings = Settings(data_dir=tmp_path, database_url=db.url, jwt_secret="g-" + "x" * 40)
+    app, ingresses = compose_local(settings, db, CONFIG)
+    generation = ingresses["generation"]
+    generation.use_llm(OnEngineLoop(llm_server))
+    with TestClient(app, raise_server_exceptions=False) as client:
+        admin = signup(client, "admin-user")
+        dm = signup(client, "dungeon-master", granted_by=admin, role="dm")
+        player = signup(client, "player-one")
+        r = dm.post(
+            "/api/v2/campaigns",
+            json={
+                "name": "Fog over Greywater",
+                "ruleset": "2024",
+                "style": {
+                    "guide": "Short, salty sentences.",
+                    "examples": ["The fog came in at dusk, and the bell rang twice."],
+                },
+            },
+        )
+        assert r.status_code == 201, r.text
+        campaign_id = r.json()["id"]
+        r = dm.put(
+            f"/api/v2/campaigns/{campaign_id}/theme",
+            json={"to": "heroic"},
+            headers={"If-Match": r.headers["ETag"]},
+        )
+        assert r.status_code == 200, r.text
+        r = dm.post(f"/api/v2/campaigns/{campaign_id}/members", json={"user_id": player.user_id})
+        assert r.status_code == 201, r.text
+        npcs = {}
+        for body, visibility in (
+            ({"name": "Mira", "role": "innkeeper", "secret": "owes the guild"}, "party"),
+            ({"name": "Vex", "role": "villain", "description": SECRET}, "dm"),
+            ({"name": "Old Tom", "role": "fisherman", "alive": False}, "party"),
+        ):
+            r = dm.post(
+                f"/api/v2/campaigns/{campaign_id}/records",
+                json={"kind": "npc", "visibility": visibility, "body": body},
+            )
+            assert r.status_code == 201, r.text
+            npcs[body["name"]] = r.json()["id"]
+        yield World(client, generation, dm, player, campaign_id, npcs)
+
+
+def story(world: World, user: Api, **body):
+    body = {
+        "campaign_id": world.campaign_id,
+        "instructions": "The bell rings at night.",
+        "max_tokens": 12,
+        **body,
+    }
+    return user.post(f"{LLM}/generate/story", json=body)
+
+
+def test_story_in_the_campaign_voice_without_secrets(world):
+    r = story(world, world.player, kind="scene", character_ids=[])
+    assert r.status_code == 200, r.text
+    out = r.json()
+    assert out["text"] and out["kind"] == "scene" and out["version"] == 1
+    assert 0 < out["usage"]["completion_tokens"] <= 12 and out["usage"]["prompt_tokens"] > 50
+    assert "npc:Mira" in out["context"]["included"]
+    prompt = world.player.get(f"{LLM}/generations/{out['id']}").json()["prompt"]
+    # The player's prompt: the campaign's voice, no DM-only record, no NPC's secret.
+    assert "Short, salty sentences." in prompt and "the bell rang twice" in prompt
+    assert "Mira" in prompt and "Vex" not in prompt and SECRET not in prompt
+    assert "owes the guild" not in prompt
+    dm_out = story(world, world.dm, kind="scene").json()
+    dm_prompt = world.dm.get(f"{LLM}/generations/{dm_out['id']}").json()["prompt"]
+    assert SECRET in dm_prompt and "Old Tom (dead)" in dm_prompt
+    # Outputs are private to who made them.
+    assert world.player.get(f"{LLM}/generations/{dm_out['id']}").status_code == 404
+
+
+def test_story_streams(world):
+    body = {
+        "campaign_id": world.campaign_id,
+        "instructions": "A storm.",
+        "max_tokens": 10,
+        "kind": "beat",
+        "seed": 3,
+    }
+    with world.player.client.stream(
+        "POST", f"{LLM}/generate/story/stream", json=body, headers=world.player.headers
+    ) as r:
+        assert r.status_code == 200 and r.headers["content-type"].startswith("text/event-stream")
+        events = _events(r.iter_lines())
+    names = [name for name, _ in events]
+    assert names.count("token") >= 2 and names[-1] == "done", names
+    done = events[-1][1]
+    tokens = "".join(data["text"] for name, data in events if name == "token")
+    assert done["text"] == tokens and done["usage"]["completion_tokens"] == 10
+    assert world.player.get(f"{LLM}/generations/{done['id']}").json()["text"] == tokens
+
+
+def test_a_client_leaving_mid_stream_frees_its_sequence(world, llm_server):
+    engine = llm_server.ingress.engine.llm
+    body = {
+        "campaign_id": world.campaign_id,
+        "instructions": "A long tale.",
+        "kind": "beat",
+        "max_tokens": 200,
+        "temperature": 1.0,
+    }
+    with world.player.client.stream(
+        "POST", f"{LLM}/generate/story/stream", json=body, headers=world.player.headers
+    ) as r:
+        lines = r.iter_lines()
+        next(line for line in lines if line.startswith("event: token"))
+        assert engine.get_num_unfinished_requests() == 1
+    deadline = time.monotonic() + 5
+    while engine.get_num_unfinished_requests() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert engine.get_num_unfinished_requests() == 0
+    # Nothing was stored for the abandoned stream.
+    assert world.player.get(f"{LLM}/generations").json()["total"] == 0
+
+
+def test_structured_npc_saved_into_the_campaign(world):
+    url = f"{LLM}/generate/npc"
+    body = {
+        "campaign_id": world.campaign_id,
+        "instructions": "A harbour smuggler.",
+        "temperature": 0.9,
+        "seed": 1,
+        "max_tokens": 160,
+    }
+    r = world.dm.post(url, json={**body, "save": True, "visibility": "party"})
+    assert r.status_code == 200, r.text
+    out = r.json()
+    npc = NPC.model_validate(out["content"])  # valid against the project's schema
+    assert json.loads(out["text"]) == out["content"] and out["saved_id"]
+    record = world.player.get(
+        f"/api/v2/campaigns/{world.campaign_id}/records/{out['saved_id']}"
+    ).json()
+    assert record["kind"] == "npc" and record["name"] == npc.name
+    # Players may generate, not save; only NPCs and locations are saved.
+    assert world.player.post(url, json={**body, "save": True}).json()["code"] == "forbidden"
+    r = world.player.post(url, json=body)
+    assert r.status_code == 200, r.text
+    r = world.dm.post(f"{LLM}/generate/encounter", json={**body, "save": True})
+    assert r.status_code == 422 and r.json()["code"] == "not_saveable"
+    for kind in ("location", "plot_hook", "magic_item", "encounter"):
+        r = world.dm.post(f"{LLM}/generate/{kind}", json=body)
+        assert r.status_code == 200 and r.json()["content"], (kind, r.text)
+
+
+def test_validation_regenerates_then_refuses(world):
+    generator = world.generation.generator
+    limits = generator.limits
+
+    def with_policy(policy: tuple[str, ...], **body):
+        generator.limits = dataclasses.replace(limits, policy=policy, attempts=2)
+        try:
+            return story(world, world.player, temperature=1.0, max_tokens=40, **body)
+        finally:
+            generator.limits = limits
+
+    # Seeded, so each attempt's answer is known: the first attempt (seed 5) writes a word
+    # the second (seed 6) does not; forbidden, it is regenerated once and passes.
+    first, second = (
+        story(world, world.player, temperature=1.0, max_tokens=40, seed=s).json() for s in (5, 6)
+    )
+    word = next(
+        w
+        for w in re.findall(r"[a-z]{3,}", first["text"])
+        if not find_terms(second["text"], [w]) and find_terms(first["text"], [w])
+    )
+    r = with_policy((word,), seed=5)
+    assert r.status_code == 200, r.text
+    assert r.json()["attempts"] == 2 and r.json()["text"] == second["text"]
+    # The tiny model's every answer holds some of its corpus's words: never acceptable.
+    r = with_policy(tuple(set(re.findall(r"[a-z]{3,}", tiny_llama.CORPUS))), seed=7)
+    assert r.status_code == 422, r.text
+    problem = r.json()
+    assert problem["code"] == "content_rejected" and problem["attempts"] == 2
+    assert problem["errors"][0]["code"] == "policy_violation"
+    stored = world.player.get(f"{LLM}/generations").json()["total"]
+    assert stored == 3  # the two seeded answers and the regenerated one, not the refused
+    # A dead NPC cannot speak: refused before any generation.
+    r = story(world, world.player, kind="dialogue", speaker="Old Tom")
+    assert r.status_code == 422 and r.json()["code"] == "canon_conflict"
+    assert story(world, world.player, kind="dialogue", speaker="Mira").status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "code"),
+    [
+        ({"instructions": "   "}, 422, "validation_error"),
+        ({"instructions": "x" * 2001}, 422, "validation_error"),
+        ({"campaign_id": 999_999}, 404, "not_found"),
+        ({"max_tokens": MAX_MODEL_LEN}, 422, "max_tokens_too_large"),
+        ({"max_tokens": MAX_MODEL_LEN - 60}, 422, "prompt_too_long"),
+        ({"kind": "dialogue"}, 422, "speaker_required"),
+        ({"temperature": 3}, 422, "validation_error"),
+    ],
+)
+def test_bad_input_is_a_problem(world, body, status, code):
+    r = story(world, world.player, **body)
+    assert r.status_code == status, r.text
+    assert r.headers["content-type"] == "application/problem+json"
+    assert r.json()["code"] == code
+
+
+def test_unauthenticated_and_strangers(world):
+    r = world.client.post(f"{LLM}/generate/story", json={})
+    assert r.status_code == 401
+    stranger = signup(world.client, "stranger")
+    assert story(world, stranger).status_code == 404  # not a member: no such campaign
+
+
+def test_cache_usage_and_quota(world):
+    first = story(world, world.player, seed=11, temperature=0.8).json()
+    again = story(world, world.player, seed=11, temperature=0.8).json()
+    assert again["cached"] and not first["cached"] and again["text"] == first["text"]
+    assert again["usage"]["completion_tokens"] == 0  # cached: no tokens used
+    other = story(world, world.player, seed=12, temperature=0.8).json()
+    assert not other["cached"]
+    usage = world.player.get(f"{LLM}/usage").json()
+    (row,) = usage["rows"]
+    assert row["campaign_id"] == world.campaign_id and row["model"] == "tiny-llama"
+    assert (
+        row["completion_tokens"]
+        == first["usage"]["completion_tokens"] + other["usage"]["completion_tokens"]
+    )
+    assert usage["used_today"] == row["total_tokens"] and usage["cache"] is None
+    admin_view = world.dm.get(f"{LLM}/usage", params={"everyone": True})
+    assert admin_view.status_code == 403
+
+    generator = world.generation.generator
+    limits = generator.limits
+    generator.limits = dataclasses.replace(limits, quota=TokenQuota(tokens_per_day=10))
+    try:
+        r = story(world, world.player)
+    finally:
+        generator.limits = limits
+    assert r.status_code == 429 and r.json()["code"] == "token_quota_exceeded"
+    assert int(r.headers["Retry-After"]) > 0
+
+
+def test_versions_regenerate_compare_restore(world):
+    first = story(world, world.player, seed=1, temperature=1.0).json()
+    r = world.player.post(f"{LLM}/generations/{first['id']}/regenerate", json={"seed": 2})
+    assert r.status_code == 201, r.text
+    second = r.json()
+    assert (second["version"], second["parent_id"], second["root_id"]) == (
+        2,
+        first["id"],
+        first["id"],
+    )
+    assert second["params"]["seed"] == 2 and second["text"] != first["text"]
+    diff = world.player.get(f"{LLM}/generations/{first['id']}/compare/{second['id']}").json()
+    assert not diff["same_output"] and diff["params"]["seed"] == [1, 2] and diff["diff"]
+    r = world.player.post(f"{LLM}/generations/{first['id']}/restore")
+    assert r.status_code == 201
+    restored = r.json()
+    assert restored["version"] == 3 and restored["restored_from"] == first["id"]
+    assert restored["text"] == first["text"] and restored["usage"]["completion_tokens"] == 0
+    versions = world.player.get(f"{LLM}/generations/{second['id']}/versions").json()
+    assert [v["version"] for v in versions] == [1, 2, 3]
+    page = world.player.get(f"{LLM}/generations", params={"campaign_id": world.campaign_id})
+    assert page.json()["total"] == 3
+
+
+def test_theme_analysis_and_rewrite(world):
+    url = f"{LLM}/analyze/theme"
+    r = world.player.post(
+        url, json={"campaign_id": world.campaign_id, "text": "The heroes save the town."}
+    )
+    assert r.status_code == 200, r.text
+    fit = r.json()
+    assert 0 <= fit["score"] <= 1 and isinstance(fit["reasons"], list) and not fit["forbidden"]
+    dark = world.player.post(
+        url, json={"campaign_id": world.campaign_id, "text": "She studies necromancy."}
+    ).json()
+    assert dark["forbidden"] == ["school:necromancy"] and dark["score"] <= 0.2
+    assert "forbids" in dark["reasons"][0]
+
+    r = world.player.post(
+        f"{LLM}/modify/content",
+        json={
+            "campaign_id": world.campaign_id,
+            "text": "The goblin attacks.",
+            "tone": "comic",
+            "reading_level": "child",
+            "length": "shorter",
+            "max_tokens": 10,
+        },
+    )
+    assert r.status_code == 200, r.text
+    out = r.json()
+    assert out["kind"] == "modify" and out["text"]
+    prompt = world.player.get(f"{LLM}/generations/{out['id']}").json()["prompt"]
+    assert "comic tone" in prompt and "child reader" in prompt and "The goblin attacks." in prompt
+
+
+def _events(lines: Iterator[str]) -> list[tuple[str, dict]]:
+    out, name = [], ""
+    for line in lines:
+        if line.startswith("event: "):
+            name = line[7:]
+        elif line.startswith("data: "):
+            out.append((name, json.loads(line[6:])))
+    return out

@@ -1,0 +1,74 @@
+"""/v1's per-user accounting and limits on the tiny model: tokens counted from answers and
+streams, the daily quota and request rate (429), an overloaded engine (503, not a hang)."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+pytest.importorskip("vllm", reason="vLLM is not installed: install the llm-cpu or llm-gpu extra")
+
+from cluster.token_usage import MemoryLedger, TokenQuota
+from tests.llm.conftest import MODEL
+
+
+@pytest.fixture
+def v1(llm_server):
+    state = llm_server.ingress.http.state
+    saved = state.ledger, state.quota, state.limiter
+    state.ledger = MemoryLedger()  # a fresh count for each test
+    with httpx.Client(base_url=llm_server.base_url, headers=llm_server.headers) as client:
+        yield client, state
+    state.ledger, state.quota, state.limiter = saved
+
+
+def test_tokens_are_counted_for_answers_and_streams(v1):
+    client, state = v1
+    body = {"model": MODEL, "prompt": "The wizard", "max_tokens": 5, "ignore_eos": True}
+    assert client.post("/v1/completions", json=body).status_code == 200
+    # A stream that did not ask for usage: counted all the same, and no usage event sent.
+    with client.stream("POST", "/v1/completions", json={**body, "stream": True}) as r:
+        events = [line for line in r.iter_lines() if line.startswith("data: ")]
+    assert events[-1] == "data: [DONE]" and not any('"usage"' in e for e in events)
+    chat = {
+        "model": MODEL,
+        "messages": [{"role": "user", "content": "Hi"}],
+        "max_tokens": 4,
+        "stream": True,
+        "stream_options": {"include_usage": True},
+        "ignore_eos": True,
+    }
+    with client.stream("POST", "/v1/chat/completions", json=chat) as r:
+        events = [line for line in r.iter_lines() if line.startswith("data: ")]
+    assert '"usage"' in events[-2]  # asked for: passed on
+
+    rows = state.ledger._totals  # one row: user 1, no campaign, the model
+    ((key, (prompt, completion)),) = rows.items()
+    assert key == (1, f"|{MODEL}") and completion == 5 + 5 + 4 and prompt > 0
+
+
+def test_quota_and_rate_limit(v1):
+    client, state = v1
+    body = {"model": MODEL, "prompt": "The wizard", "max_tokens": 5, "ignore_eos": True}
+    state.quota = TokenQuota(tokens_per_day=8)
+    assert client.post("/v1/completions", json=body).status_code == 200  # 5 + prompt > 8
+    r = client.post("/v1/completions", json=body)
+    assert r.status_code == 429 and r.json()["code"] == "token_quota_exceeded"
+    assert int(r.headers["Retry-After"]) > 0
+    state.quota = TokenQuota(tokens_per_day=None, requests_per_minute=1)
+    state.limiter = type(state.limiter)()  # a fresh window
+    assert client.post("/v1/completions", json=body).status_code == 200
+    r = client.post("/v1/completions", json=body)
+    assert r.status_code == 429 and r.json()["code"] == "rate_limited"
+
+
+def test_overload_is_a_503_with_retry_after(v1, llm_server):
+    client, _ = v1
+    engine = llm_server.ingress.engine
+    engine.max_pending = 0  # as if the engine held as many requests as it may
+    try:
+        r = client.post("/v1/completions", json={"model": MODEL, "prompt": "Hi"})
+    finally:
+        engine.max_pending = 256
+    assert r.status_code == 503 and r.json()["code"] == "engine_unavailable"
+    assert r.headers["Retry-After"] == "1"
