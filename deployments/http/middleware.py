@@ -66,7 +66,7 @@ class RequestContext:
         try:
             rejection = _check_head(scope, self.max_body)
             if rejection is None and scope["method"] in ("POST", "PUT", "PATCH"):
-                body, rejection = await _read_body(receive, self.max_body)
+                body, rejection = await _read_body(receive, self.max_body, _textual(scope))
                 receive = _replay(body, receive)
             if rejection is not None:
                 await rejection(scope, receive, send_with_headers)
@@ -102,7 +102,21 @@ def _check_head(scope: Scope, max_body: int):
     return None
 
 
-async def _read_body(receive: Receive, max_body: int):
+def _textual(scope: Scope) -> bool:
+    """JSON, text or a form: the bodies whose NULs and depth are checked here. Binary bodies
+    (an image upload) hold NULs legitimately; a JSON route never parses them (FastAPI reads
+    JSON only from a JSON content type), so the routes that take them check them."""
+    value = next((v for k, v in scope["headers"] if k.lower() == b"content-type"), b"")
+    kind = value.split(b";", 1)[0].strip().lower()
+    return (
+        not kind
+        or kind in (b"application/json", b"application/x-www-form-urlencoded")
+        or kind.endswith(b"+json")
+        or kind.startswith(b"text/")
+    )
+
+
+async def _read_body(receive: Receive, max_body: int, textual: bool = True):
     """The whole body (chunked bodies have no Content-Length), checked before any route."""
     chunks, size, more = [], 0, True
     while more:
@@ -116,6 +130,8 @@ async def _read_body(receive: Receive, max_body: int):
         chunks.append(chunk)
         more = message.get("more_body", False)
     body = b"".join(chunks)
+    if not textual:
+        return body, None
     if _has_nul(body):
         return body, _nul_problem()
     if json_depth(body) > MAX_JSON_DEPTH:

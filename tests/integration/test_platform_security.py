@@ -4,6 +4,7 @@ Each failed on that code; all run on SQLite and PostgreSQL through the composed 
 from __future__ import annotations
 
 import copy
+import json
 import uuid
 
 import pytest
@@ -167,6 +168,23 @@ def test_nul_bytes_are_refused_everywhere(player):
     r = player.put(f"{URL}/{cid}?reason=why%00not", json=EXAMPLE_2024, headers={"If-Match": '"1"'})
     _problem(r, 422, "nul_byte")
     assert player.get(f"{URL}/{cid}").json()["version"] == 1  # nothing written
+
+
+@pytest.mark.parametrize("content_type", ["application/json", "text/plain; charset=utf-8", ""])
+def test_nul_in_a_textual_body_is_refused_whatever_it_claims(player, content_type):
+    body = json.dumps({**EXAMPLE_2024, "name": "Mira\u0000"}).encode()
+    headers = {"Content-Type": content_type} if content_type else {}
+    r = player.post(URL, content=body, headers=headers)
+    _problem(r, 422, "nul_byte")
+
+
+def test_a_binary_body_with_nul_bytes_reaches_no_json_parser(player):
+    """Binary bodies (image uploads) may hold NULs; a JSON route still refuses them, as a
+    body of the wrong type, and stores nothing."""
+    body = json.dumps(EXAMPLE_2024).encode() + b"\x00"
+    r = player.post(URL, content=body, headers={"Content-Type": "image/png"})
+    assert r.status_code == 422 and r.headers["content-type"] == "application/problem+json"
+    assert player.get(URL).json()["total"] == 0
 
 
 def test_first_sign_up_is_admin_and_only_once(client):
