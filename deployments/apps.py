@@ -85,6 +85,10 @@ def compose_local(
         for app in ingresses.values():
             if use_campaigns := getattr(app, "use_campaigns", None):
                 use_campaigns(campaigns)
+    if (assets := ingresses.get("assets")) is not None:
+        for app in ingresses.values():
+            if use_assets := getattr(app, "use_assets", None):
+                use_assets(assets)
     directory = LocalDirectory({name: (app.route_prefix, app) for name, app in ingresses.items()})
     for spec in specs:
         if spec.ingress is PortalIngress:

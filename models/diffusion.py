@@ -98,6 +98,12 @@ class Group:
 
 # Called after each denoising step with (steps done, steps in all).
 StepCallback = Callable[[int, int], None]
+# Asked after each step: True stops the call there (every image of it was cancelled).
+StopCheck = Callable[[], bool]
+
+
+class Interrupted(Exception):
+    """The call stopped early: its callers no longer want its images."""
 
 
 class Diffusion:
@@ -123,7 +129,15 @@ class Diffusion:
         self._schedulers: dict[str, Any] = {}
         self._lock = threading.Lock()  # schedulers hold per-call state: one call at a time
 
-    def run(self, group: Group, items: Sequence[Item], on_step: StepCallback) -> list[Image.Image]:
+    def run(
+        self,
+        group: Group,
+        items: Sequence[Item],
+        on_step: StepCallback,
+        should_stop: StopCheck | None = None,
+    ) -> list[Image.Image]:
+        """The group's images, in one pipeline call; `Interrupted` if `should_stop` said so
+        after a step (diffusers skips the remaining steps when `_interrupt` is set)."""
         import torch
 
         with self._lock, torch.inference_mode():
@@ -133,6 +147,8 @@ class Diffusion:
             pipe.scheduler = self._scheduler(group.sampler)
 
             def step_end(p: Any, i: int, _t: Any, kwargs: dict[str, Any]) -> dict[str, Any]:
+                if should_stop is not None and should_stop():
+                    p._interrupt = True
                 on_step(i + 1, getattr(p, "num_timesteps", group.steps))
                 return kwargs
 
@@ -153,7 +169,10 @@ class Diffusion:
             if group.operation == "inpaint":
                 args |= {"mask_image": [i.mask for i in items]}
                 args |= {"width": group.width, "height": group.height}
-            return list(pipe(**args).images)
+            images = list(pipe(**args).images)
+            if getattr(pipe, "_interrupt", False):
+                raise Interrupted(f"stopped early: {group.operation}, {len(items)} image(s)")
+            return images
 
     def _scheduler(self, sampler: str) -> Any:
         if sampler not in self._schedulers:

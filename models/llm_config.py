@@ -4,6 +4,7 @@ window, dtype, KV cache and engine arguments, on CPU or on GPUs. It builds vLLM'
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -74,6 +75,27 @@ class LLMConfig(BaseModel):
     def env(self) -> dict[str, str]:
         """Environment the engine must start with (vLLM reads it, not its arguments)."""
         return dict(CPU_ENV) if self.accelerator == "cpu" else {}
+
+    def server_args(self, model_dir: Path, host: str, port: int) -> list[str]:
+        """The same engine as vLLM's own OpenAI server (the benchmarks' baseline, the remote
+        provider's test server): `python -m vllm.entrypoints.openai.api_server` and these.
+        `engine_kwargs` are not passed: give them as that server's options."""
+        args = [
+            "--model", str(model_dir), "--served-model-name", self.served_name,
+            "--max-model-len", str(self.max_model_len), "--dtype", self.dtype,
+            "--max-num-seqs", str(self.max_num_seqs), "--seed", str(self.seed),
+            "--tensor-parallel-size", str(self.tensor_parallel_size),
+            "--gpu-memory-utilization", str(self.gpu_memory_utilization),
+            "--structured-outputs-config", json.dumps(
+                {"backend": "xgrammar", "disable_any_whitespace": not self.json_whitespace}
+            ),
+            "--host", host, "--port", str(port),
+        ]  # fmt: skip
+        if self.kv_cache_gib is not None:
+            args += ["--kv-cache-memory-bytes", str(int(self.kv_cache_gib * GiB))]
+        if self.enforce_eager:
+            args.append("--enforce-eager")
+        return args
 
     def engine_args(self, model_dir: Path) -> AsyncEngineArgs:
         from vllm.config import StructuredOutputsConfig

@@ -17,6 +17,9 @@ class HubSettings(BaseSettings):
     # A consumer that holds a delivery this long without an answer is taken for dead.
     lease_s: float = Field(30, gt=0)
     batch: int = Field(100, ge=1, le=10_000)
+    # A consumer handles a fetched batch in one transaction (a savepoint per event), closed
+    # after this long: it holds its rows' locks no longer than that.
+    tx_ms: int = Field(250, ge=1, le=60_000)
     # How often an idle relay or consumer looks again (Redis consumers block this long).
     poll_ms: int = Field(50, ge=1, le=10_000)
     # Redis Streams are trimmed to about this many entries (the outbox keeps every event:

@@ -13,7 +13,9 @@ from __future__ import annotations
 import os
 import socket
 import threading
+import time
 import uuid
+from contextlib import nullcontext
 
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
@@ -26,7 +28,7 @@ from cluster.events.db_transport import LeaseLost
 from cluster.events.transport import Delivery, Transport
 from cluster.logs import get_logger
 from domain.errors import Conflict, DomainError, Unavailable
-from domain.events.handlers import ConsumerGroup, apply
+from domain.events.handlers import ConsumerGroup, applied, mark_applied, run
 
 log = get_logger("events.consumer")
 
@@ -64,6 +66,9 @@ class Consumer:
         self.breaker = CircuitBreaker(hub.breaker_failures, hub.breaker_reset_s)
         self.processed = 0
         self.failed = 0
+        # SQLite has one writer, and pysqlite's savepoints need a connection set up apart:
+        # there each event keeps its own transaction.
+        self._per_event = db.engine.dialect.name == "sqlite"
 
     @property
     def group_name(self) -> str:
@@ -81,55 +86,130 @@ class Consumer:
             return 0
         count = self.hub.batch if state == "closed" else 1  # half open: one trial
         deliveries = self.transport.fetch(self.group.name, self.name, count)
+        fresh = []
         for delivery in deliveries:
-            if self.breaker.allow():
-                self.handle(delivery)
-            else:  # opened during this batch: the rest wait, their deliveries unspent
-                self.transport.retry(delivery, "circuit open", counted=False)
+            if delivery.deliveries > self.hub.max_deliveries:  # its consumers kept dying on it
+                self._give_up(delivery)
+            else:
+                fresh.append(delivery)
+        while fresh:
+            fresh = self._handle_batch(fresh)
         return len(deliveries)
 
-    def handle(self, delivery: Delivery) -> None:
-        if delivery.deliveries > self.hub.max_deliveries:  # its consumers kept dying on it
-            last = getattr(self.transport, "last_error", lambda _d: None)(delivery)
-            self.failed += 1
-            self.transport.dead_letter(
-                delivery,
-                last
-                or f"no answer after {delivery.deliveries - 1} deliveries: a consumer "
-                "stopped while handling it each time",
-            )
-            return
+    def _give_up(self, delivery: Delivery) -> None:
+        last = getattr(self.transport, "last_error", lambda _d: None)(delivery)
+        self.failed += 1
+        self.transport.dead_letter(
+            delivery,
+            last
+            or f"no answer after {delivery.deliveries - 1} deliveries: a consumer "
+            "stopped while handling it each time",
+        )
+
+    def _handle_batch(self, deliveries: list[Delivery]) -> list[Delivery]:
+        """Handle deliveries in one transaction, each handler in a savepoint of its own: a
+        failing one rolls back to its savepoint alone, and the rest commit together with
+        their dedupe rows and acks (one commit, one flush to disk, for the batch). The
+        transaction closes after `tx_ms`, and on SQLite after each event (`_per_event`);
+        returns the deliveries left for the next transaction."""
+        began = time.monotonic()
+        done: list[Delivery] = []
+        fresh: list[uuid.UUID] = []  # applied now: their dedupe rows go in with them
+        failed: list[tuple[Delivery, Exception]] = []
+        waiting: list[Delivery] = []  # the breaker opened during this batch
+        taken = 0
         try:
             with self.db.session() as session:
-                apply(session, self.group, delivery.envelope)
-                self.transport.ack_in(session, delivery)
-        except LeaseLost as exc:  # another consumer has it now
-            log.warning("delivery taken over", extra={"error": str(exc)})
-            return
-        except Exception as exc:
-            self._failed(delivery, exc)
-            return
-        self.transport.acked(delivery)
-        self.breaker.success()
-        self.processed += 1
+                seen = applied(session, self.group.name, {d.envelope.id for d in deliveries})
+                for delivery in deliveries:
+                    if taken and (
+                        self._per_event or time.monotonic() - began > self.hub.tx_ms / 1000
+                    ):
+                        break
+                    taken += 1
+                    event = delivery.envelope
+                    if event.id in seen:  # applied before, or earlier in this batch
+                        done.append(delivery)
+                        continue
+                    if not self.breaker.allow():
+                        waiting.append(delivery)
+                        continue
+                    try:
+                        with nullcontext() if self._per_event else session.begin_nested():
+                            handled = run(session, self.group, event)
+                    except Exception as exc:
+                        if self._per_event:  # the whole transaction rolls back
+                            raise
+                        failed.append((delivery, exc))
+                        self._breaker_after(exc)
+                        continue
+                    self.breaker.success()
+                    done.append(delivery)
+                    if handled:
+                        seen.add(event.id)
+                        fresh.append(event.id)
+                mark_applied(session, self.group.name, fresh)
+                self.transport.ack_in(session, done)
+        except Exception as exc:  # nothing of this batch was applied
+            self._batch_failed(deliveries[:taken], failed, exc)
+            return deliveries[taken:]
+        self.transport.acked(done)
+        self.processed += len(done)
+        for delivery, exc in failed:
+            self._settle(delivery, exc)
+        for delivery in waiting:  # their deliveries unspent
+            self.transport.retry(delivery, "circuit open", counted=False)
+        return deliveries[taken:]
 
-    def _failed(self, delivery: Delivery, exc: Exception) -> None:
+    def _batch_failed(
+        self,
+        batch: list[Delivery],
+        failed: list[tuple[Delivery, Exception]],
+        exc: Exception,
+    ) -> None:
+        """The batch's transaction failed as a whole (its commit, the connection, or the one
+        event of a per-event transaction): each delivery in it goes back, those that failed
+        on their own with their own error."""
+        if isinstance(exc, LeaseLost):  # those still ours go back at once, unspent
+            log.warning("delivery taken over", extra={"error": str(exc)})
+            for delivery in batch:
+                self.transport.retry(delivery, str(exc), counted=False)
+            return
+        self._breaker_after(exc)
+        own = {id(d): e for d, e in failed}
+        for delivery in batch:
+            self._settle(delivery, own.get(id(delivery), exc))
+
+    def _breaker_after(self, exc: Exception) -> None:
+        kind = self._kind(exc)
+        if kind == "downstream":
+            self.breaker.failure()
+        elif kind == "message":  # the downstream answered: the message is at fault
+            self.breaker.success()
+
+    def _kind(self, exc: Exception) -> str:
+        if isinstance(exc, Conflict) or _applied_elsewhere(exc) or _contention(exc):
+            return "conflict"
+        if self.db.is_sqlite_lock(exc):
+            return "conflict"
+        return "downstream" if isinstance(exc, DOWNSTREAM) else "message"
+
+    def _settle(self, delivery: Delivery, exc: Exception) -> None:
+        """After a failure: redeliver, or dead-letter once its deliveries are spent."""
         error = _describe(exc)
         event = delivery.envelope
-        if isinstance(exc, Conflict) or _applied_elsewhere(exc) or self.db.is_sqlite_lock(exc):
+        kind = self._kind(exc)
+        if kind == "conflict":
             self.transport.retry(delivery, error, counted=False)
             return
         self.failed += 1
-        if isinstance(exc, DOWNSTREAM):
-            self.breaker.failure()
+        if kind == "downstream":
             log.warning(
                 "downstream failure, delivery kept",
                 extra={"group": self.group.name, "event": str(event.id), "error": error},
             )
             self.transport.retry(delivery, error, counted=False)
-            return
-        self.breaker.success()  # the downstream answered: the message is at fault
-        if delivery.deliveries >= self.hub.max_deliveries:
+        elif delivery.deliveries >= self.hub.max_deliveries:
             log.error(
                 "dead letter",
                 extra={"group": self.group.name, "event": str(event.id), "error": error},
@@ -152,6 +232,12 @@ class Consumer:
                 stop.wait(min(1.0, max(0.01, self.breaker.wait_s())))
             elif self.transport.name != "redis":  # Redis reads block for poll_ms themselves
                 stop.wait(self.hub.poll_ms / 1000)
+
+
+def _contention(exc: Exception) -> bool:
+    """PostgreSQL gave up on this transaction for another's sake (deadlock, serialization):
+    nobody is at fault, it goes again."""
+    return getattr(getattr(exc, "orig", None), "sqlstate", None) in ("40001", "40P01")
 
 
 def _applied_elsewhere(exc: Exception) -> bool:

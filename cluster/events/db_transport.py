@@ -104,17 +104,25 @@ class DatabaseTransport:
         leased.sort(key=lambda r: (r.rank, r.event_seq))
         return [Delivery(by_seq[r.event_seq], r.deliveries, (r.id, token, group)) for r in leased]
 
-    def ack_in(self, session: Session, delivery: Delivery) -> None:
-        row_id, token, _ = delivery.handle
-        gone = session.execute(
-            delete(EventDelivery).where(
-                EventDelivery.id == row_id, EventDelivery.lease_owner == token
-            )
-        ).rowcount
-        if gone != 1:
-            raise LeaseLost(f"the lease on delivery {row_id} ran out; another consumer has it")
+    def ack_in(self, session: Session, deliveries: Sequence[Delivery]) -> None:
+        """One DELETE for the batch (a fetch leases its rows under one token)."""
+        by_token: dict[str, list[int]] = {}
+        for delivery in deliveries:
+            row_id, token, _ = delivery.handle
+            by_token.setdefault(token, []).append(row_id)
+        for token, ids in by_token.items():
+            gone = session.execute(
+                delete(EventDelivery).where(
+                    EventDelivery.id.in_(ids), EventDelivery.lease_owner == token
+                )
+            ).rowcount
+            if gone != len(ids):
+                raise LeaseLost(
+                    f"the lease on {len(ids) - gone} of deliveries {ids} ran out; another "
+                    "consumer has them"
+                )
 
-    def acked(self, delivery: Delivery) -> None:
+    def acked(self, deliveries: Sequence[Delivery]) -> None:
         return None  # done in the handler's transaction
 
     def retry(self, delivery: Delivery, error: str, *, counted: bool = True) -> None:

@@ -136,14 +136,21 @@ class RedisTransport:
             out.append(Delivery(envelope, delivered, (key, entry_id, group, consumer)))
         return out
 
-    def ack_in(self, session: Session, delivery: Delivery) -> None:
+    def ack_in(self, session: Session, deliveries: Sequence[Delivery]) -> None:
         return None  # Redis is not in the database transaction: `acked` after the commit
 
-    def acked(self, delivery: Delivery) -> None:
-        key, entry_id, group, _ = delivery.handle
+    def acked(self, deliveries: Sequence[Delivery]) -> None:
+        """One round trip for a batch: an XACK per stream, and the entries' errors."""
+        by_stream: dict[tuple[str, str], list[str]] = {}
+        for delivery in deliveries:
+            key, entry_id, group, _ = delivery.handle
+            by_stream.setdefault((key, group), []).append(entry_id)
+        if not by_stream:
+            return
         pipe = self.redis.pipeline(transaction=False)
-        pipe.xack(key, group, entry_id)
-        pipe.hdel(self.errors(group), entry_id)
+        for (key, group), ids in by_stream.items():
+            pipe.xack(key, group, *ids)
+            pipe.hdel(self.errors(group), *ids)
         pipe.execute()
 
     def retry(self, delivery: Delivery, error: str, *, counted: bool = True) -> None:

@@ -56,11 +56,11 @@ class Transport(Protocol):
         then normal, then replayed/redriven ones."""
         ...
 
-    def ack_in(self, session: Session, delivery: Delivery) -> None:
-        """Acknowledge inside the handler's transaction, where the transport can."""
+    def ack_in(self, session: Session, deliveries: Sequence[Delivery]) -> None:
+        """Acknowledge inside the handlers' transaction, where the transport can."""
 
-    def acked(self, delivery: Delivery) -> None:
-        """Acknowledge after the handler's transaction committed (idempotent)."""
+    def acked(self, deliveries: Sequence[Delivery]) -> None:
+        """Acknowledge after the handlers' transaction committed (idempotent)."""
 
     def retry(self, delivery: Delivery, error: str, *, counted: bool = True) -> None:
         """Redeliver later; `counted=False` gives the delivery back (an outage downstream,

@@ -17,7 +17,7 @@ from deployments.assets.context import Assets
 from deployments.assets.downloads import IMMUTABLE, PRIVATE_IMMUTABLE, blob_missing, send_blob
 from deployments.http.auth import CurrentPrincipal
 from domain.assets.blobs import BlobMissing, is_sha256
-from domain.assets.errors import TooLarge
+from domain.assets.errors import TooLarge, UnsupportedMediaType
 from domain.assets.schemas import (
     MAX_ID,
     AssetKind,
@@ -137,6 +137,96 @@ async def upload(
         out = await assets.call(
             principal, lambda s: s.upload(data, meta), campaign_id=body.campaign_id
         )
+    response.headers["Location"] = f"{PREFIX}/versions/{out.version_id}"
+    return out
+
+
+RAW_TYPES = ("image/png", "image/jpeg", "image/webp")
+_RAW_BODY: dict[str, Any] = {
+    "requestBody": {
+        "required": True,
+        "content": {t: {"schema": {"type": "string", "format": "binary"}} for t in RAW_TYPES},
+    }
+}
+_RAW_RESPONSES: dict[int | str, dict[str, Any]] = {
+    **CAMPAIGN_RESPONSES,
+    413: {"description": "`upload_too_large`, `upload_too_many_pixels`, `quota_exceeded`"},
+    415: {"description": "`unsupported_media_type`: send image/png, image/jpeg or image/webp"},
+    422: {"description": "`upload_not_image`, `upload_empty`, `validation_error`"},
+}
+
+
+async def _raw_image(request: Request, limit: int) -> bytes:
+    """The body of a raw upload, after its Content-Type (the bytes are decoded later)."""
+    kind = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+    if kind not in RAW_TYPES:
+        raise UnsupportedMediaType(
+            f"Send the image's bytes with Content-Type {', '.join(RAW_TYPES)} (got "
+            f"{kind or 'none'}), or base64 in JSON to POST {PREFIX}/uploads.",
+            code="unsupported_media_type",
+        )
+    data = await request.body()
+    if len(data) > limit:
+        raise TooLarge(
+            f"The upload is over {limit} bytes; send a smaller image.", code="upload_too_large"
+        )
+    return data
+
+
+@router.post(
+    "/uploads/raw", status_code=201, responses=_RAW_RESPONSES, openapi_extra=_RAW_BODY
+)
+async def upload_raw(
+    request: Request,
+    principal: CurrentPrincipal,
+    assets: Assets,
+    response: Response,
+    kind: AssetKind = "upload",
+    campaign_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
+    visibility: Annotated[
+        str, Query(pattern=r"^(dm|party|public|player:[1-9][0-9]{0,9})$")
+    ] = "dm",
+    parent_version_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
+    prompt: Annotated[str | None, Query(max_length=1000)] = None,
+) -> AssetVersionOut:
+    """Store an image sent as the raw body (Content-Type image/png, image/jpeg or
+    image/webp; the stored type is what it decodes as), with the fields of POST /uploads as
+    query parameters. It must decode, fit the size limits and pass moderation."""
+    data = await _raw_image(request, assets.settings.asset_max_upload_bytes)
+    meta = AssetMeta(kind=kind, campaign_id=campaign_id, visibility=visibility, prompt=prompt)
+    if parent_version_id is not None:
+        out = await assets.call(
+            principal,
+            lambda s: s.upload(data, meta, parent_version_id),
+            version_id=parent_version_id,
+        )
+    else:
+        out = await assets.call(principal, lambda s: s.upload(data, meta), campaign_id=campaign_id)
+    response.headers["Location"] = f"{PREFIX}/versions/{out.version_id}"
+    return out
+
+
+@router.put(
+    "/{asset_id:int}/content", status_code=201, responses=_RAW_RESPONSES, openapi_extra=_RAW_BODY
+)
+async def put_content(
+    asset_id: AssetId,
+    request: Request,
+    principal: CurrentPrincipal,
+    assets: Assets,
+    response: Response,
+    prompt: Annotated[str | None, Query(max_length=1000)] = None,
+) -> AssetVersionOut:
+    """A new version of the asset from an image sent as the raw body (its parent: the
+    latest version). The asset's creator or the campaign's DMs."""
+    data = await _raw_image(request, assets.settings.asset_max_upload_bytes)
+
+    def add(s: AssetService) -> AssetVersionOut:
+        latest = s.get(asset_id).latest
+        meta = AssetMeta(kind=latest.meta.kind, prompt=prompt)
+        return s.upload(data, meta, latest.version_id)
+
+    out = await assets.call(principal, add, asset_id=asset_id)
     response.headers["Location"] = f"{PREFIX}/versions/{out.version_id}"
     return out
 

@@ -54,6 +54,7 @@ async def generate_map(
 async def generate(assets: AssetsContext, principal: Principal, body: MapCreate) -> MapOut:
     """The stored map of an identical earlier request, or a new one generated and stored."""
     req = body.map_request()
+    req.check_size()
     key = cache_key(req)
     found = await assets.call(principal, lambda s: _cached(s, key), campaign_id=body.campaign_id)
     if found is not None:

@@ -9,6 +9,7 @@ of errors whichever implementation they hold.
 
 from __future__ import annotations
 
+import asyncio
 import inspect
 from collections.abc import AsyncIterator, Callable
 from typing import Any, TypeVar, cast
@@ -52,8 +53,13 @@ def _streaming(handle: DeploymentHandle, name: str) -> Callable[..., AsyncIterat
 
     async def stream(_self: object, *args: Any, **kwargs: Any) -> AsyncIterator[Any]:
         with _errors(name):
-            async for item in method.remote(*args, **kwargs):
-                yield item
+            response = method.remote(*args, **kwargs)
+            try:
+                async for item in response:
+                    yield item
+            except (GeneratorExit, asyncio.CancelledError):
+                response.cancel()  # the caller stopped early: the callee stops too
+                raise
 
     stream.__name__ = name
     return stream

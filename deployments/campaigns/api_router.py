@@ -24,7 +24,7 @@ from domain.campaigns.messages import (
     VersionSummary,
 )
 from domain.campaigns.schemas import CampaignDoc
-from domain.campaigns.themes import ThemeOut, catalog
+from domain.campaigns.themes import CampaignThemeOut, catalog
 from domain.sheet import Ruleset
 
 router = APIRouter(prefix=PREFIX, tags=["campaigns"])
@@ -54,7 +54,7 @@ async def create_campaign(
 @router.get("/themes")
 async def list_themes(
     principal: CurrentPrincipal, ruleset: Ruleset | None = None
-) -> list[ThemeOut]:
+) -> list[CampaignThemeOut]:
     """Campaign themes: tone, what each allows and forbids, world effects, adjustments."""
     return catalog(ruleset)
 
@@ -182,7 +182,11 @@ async def list_members(
     return await svc.run(principal, lambda s: s.campaigns.members(campaign_id))
 
 
-@router.post("/{campaign_id:int}/members", status_code=201)
+@router.post(
+    "/{campaign_id:int}/members",
+    status_code=201,
+    responses={409: {"description": "`owner_role`: the owner's role cannot change"}},
+)
 async def add_member(
     campaign_id: CampaignId, body: MemberIn, principal: CurrentPrincipal, svc: Service
 ) -> MemberOut:
@@ -190,7 +194,11 @@ async def add_member(
     return await svc.run(principal, lambda s: s.campaigns.add_member(campaign_id, body))
 
 
-@router.delete("/{campaign_id:int}/members/{user_id:int}", status_code=204)
+@router.delete(
+    "/{campaign_id:int}/members/{user_id:int}",
+    status_code=204,
+    responses={409: {"description": "`owner_role`: the owner cannot leave"}},
+)
 async def remove_member(
     campaign_id: CampaignId, user_id: Number, principal: CurrentPrincipal, svc: Service
 ) -> Response:
@@ -199,7 +207,11 @@ async def remove_member(
     return Response(status_code=204)
 
 
-@router.post("/{campaign_id:int}/invitations", status_code=201)
+@router.post(
+    "/{campaign_id:int}/invitations",
+    status_code=201,
+    responses={409: {"description": "`already_member`"}},
+)
 async def invite(
     campaign_id: CampaignId, body: MemberIn, principal: CurrentPrincipal, svc: Service
 ) -> InvitationOut:

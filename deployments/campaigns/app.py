@@ -8,6 +8,7 @@ from ray.serve import Application
 
 from deployments.campaigns import api_router, play_router, records_router
 from deployments.campaigns.deps import PREFIX
+from deployments.campaigns.live import Feeds
 from deployments.common.config import AppConfig
 from deployments.common.ingress import AppIngress, validated_args
 from deployments.common.runner import ServiceRunner, signed_in
@@ -44,6 +45,7 @@ class CampaignsIngress(AppIngress):
             routers=[api_router.router, records_router.router, play_router.router],
         )
         app.state.campaigns = self.campaigns
+        app.state.feeds = Feeds(self.db)  # the live streams' shared pollers
         return app
 
     async def access(self, principal: Principal, campaign_id: int) -> CampaignAccess:

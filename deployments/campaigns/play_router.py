@@ -12,7 +12,9 @@ from fastapi import APIRouter, Header, Query, Request, Response
 from fastapi.responses import StreamingResponse
 
 from deployments.campaigns.deps import PREFIX, CampaignId, Number, RecordId, Service
+from deployments.campaigns.live import Feeds, frame
 from deployments.http.auth import CurrentPrincipal
+from domain.campaigns.access import CampaignAccess
 from domain.campaigns.messages import (
     AwardsIn,
     CampaignCharacterOut,
@@ -21,15 +23,14 @@ from domain.campaigns.messages import (
     RecordOut,
 )
 from domain.campaigns.stream import EventPage
-from domain.errors import DomainError
+from domain.errors import DomainError, InvalidRequest
 from domain.users.schemas import Principal
 
 router = APIRouter(prefix=PREFIX, tags=["campaign play"])
-POLL_S = 0.5
 HEARTBEAT_S = 15.0
 EventId = Annotated[
     str | None,
-    Header(alias="Last-Event-ID", pattern=r"^[0-9]{1,18}$",
+    Header(alias="Last-Event-ID", max_length=40,
            description="Resume after this event (the `id:` of the last one received)"),
 ]
 
@@ -41,7 +42,11 @@ async def list_characters(
     return await svc.run(principal, lambda s: s.play.characters(campaign_id))
 
 
-@router.post("/{campaign_id:int}/characters", status_code=201)
+@router.post(
+    "/{campaign_id:int}/characters",
+    status_code=201,
+    responses={409: {"description": "`already_joined`"}},
+)
 async def join(
     campaign_id: CampaignId, body: CharacterJoin, principal: CurrentPrincipal, svc: Service
 ) -> CampaignCharacterOut:
@@ -99,12 +104,20 @@ async def events(
     """The campaign's events that you may see: awards, character changes, story updates.
     `Accept: text/event-stream` streams them live (`id:` is the resume position; send it
     back as `Last-Event-ID`); any other Accept gets one JSON page after `after`."""
-    start = int(last_event_id) if last_event_id else (after or 0)
-    page = await svc.run(principal, lambda s: s.stream.events(campaign_id, start))
+    start = after or 0
+    if last_event_id:
+        if not last_event_id.strip().isdigit() or len(last_event_id.strip()) > 18:
+            raise InvalidRequest(
+                f"Last-Event-ID must be the number of an event's `id:` line, not "
+                f"{last_event_id!r}.",
+                code="bad_last_event_id",
+            )
+        start = int(last_event_id)
+    access, page = await svc.run(principal, lambda s: s.stream.start(campaign_id, start))
     if "text/event-stream" not in request.headers.get("accept", ""):
         return page
     return StreamingResponse(  # type: ignore[return-value]
-        _stream(svc, principal, campaign_id, page, request, timeout),
+        _stream(svc, request.app.state.feeds, principal, access, page, request, timeout),
         media_type="text/event-stream",
         headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
     )
@@ -112,31 +125,66 @@ async def events(
 
 async def _stream(
     svc: Service,
+    feeds: Feeds,
     principal: Principal,
-    campaign_id: int,
+    access: CampaignAccess,
     page: EventPage,
     request: Request,
     timeout: float | None,
 ) -> AsyncIterator[str]:
+    """Catch up on its own reads (from Last-Event-ID), then take the campaign feed's batches
+    (`live.py`: one poll per campaign for all subscribers), filtered with this member's
+    access as of that poll."""
     loop = asyncio.get_running_loop()
     end = loop.time() + timeout if timeout else None
     beat = loop.time() + HEARTBEAT_S
-    yield ": connected\n\n"
-    while True:
-        for e in page.items:
-            data = json.dumps(e.model_dump(mode="json"), separators=(",", ":"))
-            yield f"id: {e.seq}\nevent: {e.type}\ndata: {data}\n\n"
-        now = loop.time()
-        if (end is not None and now >= end) or await request.is_disconnected():
-            return
-        if not page.more:  # caught up: wait for new events
-            if now >= beat:
-                yield ": heartbeat\n\n"
-                beat = now + HEARTBEAT_S
-            await asyncio.sleep(POLL_S)
-        after = page.last_seq
-        try:  # membership is checked on every read: a removed member's stream ends
-            page = await svc.run(principal, lambda s, a=after: s.stream.events(campaign_id, a))
-        except DomainError as exc:
-            yield f"event: error\ndata: {json.dumps({'code': exc.code})}\n\n"
-            return
+    after = page.last_seq
+    sub = feeds.subscribe(access, after)  # before catching up: nothing falls in between
+    try:
+        yield ": connected\n\n"
+        while True:
+            # Catch up on its own reads: from Last-Event-ID, and after the queue overflowed.
+            while True:
+                for event in page.items:
+                    yield frame(event)
+                after = page.last_seq
+                if not page.more and not sub.lagged:
+                    break
+                sub.lagged = False
+                try:  # membership is checked on every read
+                    page = await svc.run(
+                        principal, lambda s, a=after: s.stream.events(access.campaign_id, a)
+                    )
+                except DomainError as exc:
+                    yield _error(exc.code)
+                    return
+            page = EventPage(items=[], last_seq=after)
+            # Live: the feed's batches, skipping what the catch-up sent.
+            while not sub.lagged:
+                now = loop.time()
+                if (end is not None and now >= end) or await request.is_disconnected():
+                    return
+                wait = min(beat, end if end is not None else beat) - now
+                try:
+                    batch = await asyncio.wait_for(sub.queue.get(), max(0.0, wait))
+                except TimeoutError:
+                    if loop.time() >= beat:
+                        yield ": heartbeat\n\n"
+                        beat = loop.time() + HEARTBEAT_S
+                    continue
+                sub.role = batch.role
+                current = sub.access
+                if current is None:  # removed from the campaign
+                    yield _error("not_found")
+                    return
+                for seq, visibility, text in batch.events:
+                    if seq > after:
+                        after = seq
+                        if current.can_see(visibility):
+                            yield text
+    finally:
+        feeds.unsubscribe(sub)
+
+
+def _error(code: str) -> str:
+    return f"event: error\ndata: {json.dumps({'code': code})}\n\n"

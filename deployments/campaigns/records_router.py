@@ -4,7 +4,6 @@ relationship graph and the timeline."""
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Response
@@ -12,7 +11,6 @@ from fastapi import APIRouter, Query, Response
 from deployments.campaigns.deps import PREFIX, CampaignId, Number, RecordId, Service, with_etag
 from deployments.http.auth import CurrentPrincipal
 from deployments.http.etags import IfMatch
-from domain.campaigns.access import Visibility
 from domain.campaigns.messages import (
     ChapterOrder,
     Graph,
@@ -23,8 +21,9 @@ from domain.campaigns.messages import (
     RecordWrite,
     RestoreRequest,
     TimelinePage,
+    Visibility,
 )
-from domain.campaigns.records import KINDS, RecordKind
+from domain.campaigns.records import KINDS, Day, RecordKind
 
 router = APIRouter(prefix=PREFIX, tags=["campaign records"])
 Limit = Annotated[int, Query(ge=1, le=1000)]
@@ -102,7 +101,11 @@ async def replace_record(
     return with_etag(response, out)
 
 
-@router.delete("/{campaign_id:int}/records/{record_id:int}", status_code=204)
+@router.delete(
+    "/{campaign_id:int}/records/{record_id:int}",
+    status_code=204,
+    responses={409: {"description": "`record_in_use`: other records refer to it"}},
+)
 async def delete_record(
     campaign_id: CampaignId,
     record_id: RecordId,
@@ -180,8 +183,8 @@ async def timeline(
     svc: Service,
     world_from: WorldDateText = None,
     world_to: WorldDateText = None,
-    real_from: date | None = None,
-    real_to: date | None = None,
+    real_from: Annotated[Day | None, Query(description="YYYY-MM-DD")] = None,
+    real_to: Annotated[Day | None, Query(description="YYYY-MM-DD")] = None,
     kind: Annotated[list[RecordKind] | None, Query()] = None,
     location: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
     faction: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,

@@ -53,7 +53,9 @@ from domain.generation.validation import (
 )
 from domain.users.schemas import Principal
 
-STOP = {"dialogue": ['"'], "default": ["\nTask:", "\n\n\n"]}
+# A base model rambles on past what was asked (into another heading, another passage):
+# an answer ends at its first blank line, a line of dialogue at its closing quote.
+STOP = {"dialogue": ['"', "\n\n"], "default": ["\n\n", "\nTask:"]}
 _MARGIN = 8  # tokens kept free for the model's own special tokens
 
 
@@ -195,7 +197,8 @@ class Generator:
 
         def check(gen: tuple[Generation, bool]) -> list[Violation]:
             item, violations = parse_content(gen[0].text, schema)
-            return violations or check_content(item, ctx, self.limits.policy)  # type: ignore[arg-type]
+            example = prompts.EXAMPLES[kind]
+            return violations or check_content(item, ctx, self.limits.policy, example)  # type: ignore[arg-type]
 
         (gen, cached), attempts = await until_valid(
             lambda n: self._complete(principal, req.campaign_id, prep, _retry(params, n)),
@@ -347,13 +350,14 @@ class Generator:
     ) -> tuple[CampaignContext, CampaignAccess, ModelInfo]:
         await admit(self.ledger, self.limiter, self.limits.quota, principal.user_id)
         campaigns = self._campaigns()
-        access, ctx, info = await asyncio.gather(
+        # The campaign first: an unknown one is a 404 even while the engine is away.
+        access, ctx = await asyncio.gather(
             campaigns.access(principal, req.campaign_id),
             campaigns.context(
                 principal, req.campaign_id, req.chapter_id, req.character_ids or None
             ),
-            self.model_info(),
         )
+        info = await self.model_info()
         if req.max_tokens >= info.max_model_len - _MARGIN:
             raise InvalidRequest(
                 f"max_tokens {req.max_tokens} leaves no room for a prompt in the model's "

@@ -12,6 +12,7 @@ from typing import Annotated, Any, Protocol
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from fastapi.responses import StreamingResponse
 
+from deployments.calls.assets import AssetCalls
 from deployments.common.runner import ServiceRunner
 from deployments.http.auth import CurrentPrincipal
 from deployments.images.worker import JobWorker
@@ -24,7 +25,10 @@ from domain.images.schemas import (
     JobOut,
     JobPage,
     JobState,
+    MapGenerateRequest,
+    MapJobOut,
     ModifyRequest,
+    RegenerateRequest,
     StyleList,
     StylePresetIn,
     StylePresetOut,
@@ -36,6 +40,7 @@ from domain.users.schemas import Principal
 PREFIX = "/api/v2/images"
 router = APIRouter(prefix=PREFIX, tags=["images"])
 JobId = Annotated[int, Path(ge=1, le=MAX_ID)]
+AssetId = Annotated[int, Path(ge=1, le=MAX_ID)]
 CampaignId = Annotated[int | None, Query(ge=1, le=MAX_ID)]
 _JOB_ANSWERS: dict[int | str, dict[str, Any]] = {
     201: {"model": JobOut, "description": "Done at once: the job with its images."},
@@ -51,6 +56,8 @@ class ImagesIngress(Protocol):
     worker: JobWorker
 
     def ensure_worker(self) -> None: ...
+
+    def asset_calls(self) -> AssetCalls: ...
 
     async def access(
         self, principal: Principal, campaign_id: int | None
@@ -125,6 +132,65 @@ async def modify(
     access = await ingress.access(principal, campaign_id)
     job = await ingress.images.run(principal, lambda s: s.with_access(access).submit_modify(body))
     work = job.steps * ingress.config.limits.default_size**2
+    return await _answer(ingress, principal, job, body.mode, work, response)
+
+
+@router.post(
+    "/generate/map",
+    status_code=201,
+    responses={
+        200: {"model": MapJobOut, "description": "An identical request's stored map."},
+        201: {"model": MapJobOut, "description": "The map (and its restyle, done)."},
+        202: {"model": MapJobOut, "description": "The map; its restyle is queued."},
+    },
+)
+async def generate_map(
+    body: MapGenerateRequest, principal: CurrentPrincipal, ingress: Ingress, response: Response
+) -> MapJobOut:
+    """A battle map from the procedural generator (the assets application makes and stores
+    its PNG, JSON layout and .dd2vtt). With `restyle`, the diffusion model repaints the PNG
+    (img2img at a low strength, at the map's exact size) as a new version of the map's image
+    asset; the layout and .dd2vtt stay the generator's. Meaningful with a real model: the
+    default tiny one paints test patterns."""
+    access = await ingress.access(principal, body.campaign_id)
+    if body.restyle is not None:  # refused before anything is stored
+        await ingress.images.run(principal, lambda s: s.with_access(access).check_restyle(body))
+    made = await ingress.asset_calls().generate_map(principal, body.map_create())
+    response.status_code = 200 if made.cached else 201
+    if body.restyle is None:
+        return MapJobOut(map=made)
+    job = await ingress.images.run(
+        principal, lambda s: s.with_access(access).submit_restyle(body, made)
+    )
+    work = job.steps * (made.image.meta.width or 0) * (made.image.meta.height or 0)
+    job = await _answer(ingress, principal, job, body.mode, work, response)
+    return MapJobOut(map=made, restyle=job)
+
+
+@router.post(
+    "/{asset_id}/regenerate",
+    status_code=202,
+    responses={**_JOB_ANSWERS, 409: {"description": "`image_not_flagged`"}},
+)
+async def regenerate(
+    asset_id: AssetId,
+    principal: CurrentPrincipal,
+    ingress: Ingress,
+    response: Response,
+    body: RegenerateRequest | None = None,
+) -> JobOut:
+    """Another take at a flagged image (its style score is below the threshold): other
+    seeds, up to `tries`; the first that passes (else the best) is a new version of the
+    asset, its parent the flagged one."""
+    body = body or RegenerateRequest()
+    campaign_id = await ingress.images.run(
+        principal, lambda s: AssetService.campaign_of(s.session, asset_id=asset_id)
+    )
+    access = await ingress.access(principal, campaign_id)
+    job = await ingress.images.run(
+        principal, lambda s: s.with_access(access).submit_regenerate(asset_id, body)
+    )
+    work = job.steps * ingress.config.limits.default_size**2 * body.tries
     return await _answer(ingress, principal, job, body.mode, work, response)
 
 

@@ -15,6 +15,7 @@ from cluster.blobs import asset_limits, blob_store
 from cluster.database import Database
 from cluster.settings import Settings
 from cluster.vectors import VectorConfig, VectorStore
+from deployments.calls.assets import AssetCalls
 from deployments.calls.campaigns import CampaignCalls
 from deployments.calls.remote import remote
 from deployments.common.config import AppConfig
@@ -88,7 +89,8 @@ class ImagesIngress(AppIngress):
         )
         self.blobs = blob_store(self.settings)
         self._vectors: VectorStore | None = None  # opened with the first image stored
-        self.campaigns: CampaignCalls | None = None  # set in process; Serve: by app name
+        self.campaigns: CampaignCalls | None = None  # in process: use_campaigns; Serve: by name
+        self.assets: AssetCalls | None = None  # in process: use_assets; Serve: by name
         self.images = ServiceRunner(self.db, self._service, threads=config.threads)
         self.worker = JobWorker(
             self.db, self.engine, self._plan_service, config.worker, self._add_vectors
@@ -144,6 +146,26 @@ class ImagesIngress(AppIngress):
 
     def ensure_worker(self) -> None:
         self.worker.start()
+
+    def use_campaigns(self, calls: CampaignCalls) -> None:
+        """In process (tests, serve-local): the campaigns ingress itself."""
+        self.campaigns = calls
+
+    def use_assets(self, calls: AssetCalls) -> None:
+        """In process (tests, serve-local): the assets ingress itself."""
+        self.assets = calls
+
+    def asset_calls(self) -> AssetCalls:
+        """The assets application (maps are made and stored there)."""
+        if self.assets is None and self.behind_serve:
+            self.assets = remote(AssetCalls, serve.get_app_handle("assets"))
+        if self.assets is None:
+            raise Unavailable(
+                "Maps need the assets application, which is not running here; deploy it "
+                "(serve_config.yaml) and retry.",
+                code="assets_unavailable",
+            )
+        return self.assets
 
     async def access(self, principal: Principal, campaign_id: int | None) -> CampaignAccess | None:
         """The caller's standing in the campaign (404 if not a member), from the campaigns

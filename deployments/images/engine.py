@@ -12,18 +12,19 @@ from __future__ import annotations
 import asyncio
 import io
 import os
+import threading
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any, Protocol
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
 from ray import serve
 
 from cluster.settings import get_settings
 from domain.errors import DomainError
 from domain.images.schemas import RenderSpec
 from models import registry
-from models.diffusion import Diffusion, DiffusionConfig, Group, Item
+from models.diffusion import Diffusion, DiffusionConfig, Group, Interrupted, Item
 
 
 class EngineConfig(BaseModel):
@@ -40,6 +41,9 @@ class RenderRequest(BaseModel):
     spec: RenderSpec
     image: bytes | None = None  # img2img/inpaint source (PNG or any Pillow format)
     mask: bytes | None = None
+    # Set in the replica when the caller went away before its image (a cancelled job);
+    # the batch handler holds the same object.
+    _cancelled: bool = PrivateAttr(False)
 
 
 class Progress(BaseModel):
@@ -99,6 +103,7 @@ class ImageEngine:
         # request is its own batch.
         self.in_serve = in_serve
         self.pipeline_calls = 0  # how often the pipeline ran (tests, metrics)
+        self.interrupted_calls = 0  # of which stopped early: all their callers cancelled
         if in_serve:
             self._batch.set_max_batch_size(config.max_batch_size)
             self._batch.set_batch_wait_timeout_s(config.batch_wait_timeout_s)
@@ -108,11 +113,23 @@ class ImageEngine:
             events = self._batch(request)
         else:
             events = (e[0] async for e in self.run_batch([request]) if e[0] is not StopIteration)
-        async for event in events:
-            if isinstance(event, RenderFailed):
-                raise event
-            if event is not None:
-                yield event
+        rendered = False
+        try:
+            async for event in events:
+                if isinstance(event, RenderFailed):
+                    raise event
+                if event is not None:
+                    rendered = isinstance(event, Rendered)
+                    yield event
+        finally:
+            # Over Serve a cancelled call lands here (the batch goes on without it): its
+            # pipeline call stops at the next step once all of its requests are cancelled.
+            if not rendered:
+                request._cancelled = True
+
+    async def stats(self) -> dict[str, int]:
+        """Pipeline calls so far, and how many of them stopped early (tests, metrics)."""
+        return {"pipeline_calls": self.pipeline_calls, "interrupted_calls": self.interrupted_calls}
 
     @serve.batch(max_batch_size=8, batch_wait_timeout_s=0.05)
     async def _batch(
@@ -138,18 +155,35 @@ class ImageEngine:
                 loop.call_soon_threadsafe(q.put_nowait, Progress(step=step, steps=steps))
 
             batch = [requests[i] for i in members]
-            work = asyncio.ensure_future(asyncio.to_thread(self._run, group, batch, on_step))
-            while not work.done() or not events.empty():
-                getter = asyncio.ensure_future(events.get())
-                await asyncio.wait({getter, work}, return_when=asyncio.FIRST_COMPLETED)
-                if not getter.done():
+            abandoned = threading.Event()  # this generator was closed or cancelled
+
+            def should_stop(
+                batch: list[RenderRequest] = batch, abandoned: threading.Event = abandoned
+            ) -> bool:
+                return abandoned.is_set() or all(r._cancelled for r in batch)
+
+            work = asyncio.ensure_future(
+                asyncio.to_thread(self._run, group, batch, on_step, should_stop)
+            )
+            getter: asyncio.Future[Progress] | None = None
+            try:
+                while not work.done() or not events.empty():
+                    getter = asyncio.ensure_future(events.get())
+                    await asyncio.wait({getter, work}, return_when=asyncio.FIRST_COMPLETED)
+                    if not getter.done():
+                        getter.cancel()
+                        continue
+                    progress = getter.result()
+                    yield [
+                        progress if i in members else StopIteration if i in finished else None
+                        for i in range(len(requests))
+                    ]
+            finally:
+                if getter is not None:
                     getter.cancel()
-                    continue
-                progress = getter.result()
-                yield [
-                    progress if i in members else StopIteration if i in finished else None
-                    for i in range(len(requests))
-                ]
+                if not work.done():
+                    abandoned.set()  # nobody will read the images: stop at the next step
+                    work.add_done_callback(lambda f: f.cancelled() or f.exception())
             try:
                 outputs: list[Event | RenderFailed] = list(work.result())
             except Exception as exc:  # the group fails; the batch's other groups go on
@@ -161,7 +195,9 @@ class ImageEngine:
             ]
             finished.update(members)
 
-    def _run(self, group: Group, batch: list[RenderRequest], on_step: Any) -> list[Rendered]:
+    def _run(
+        self, group: Group, batch: list[RenderRequest], on_step: Any, should_stop: Any = None
+    ) -> list[Rendered]:
         from PIL import Image
 
         def image(data: bytes | None, mode: str) -> Image.Image | None:
@@ -184,7 +220,11 @@ class ImageEngine:
             for r in batch
         ]
         self.pipeline_calls += 1
-        images = self.diffusion.run(group, items, on_step)
+        try:
+            images = self.diffusion.run(group, items, on_step, should_stop)
+        except Interrupted:
+            self.interrupted_calls += 1
+            raise
         return [Rendered(png=png_bytes(img), batch_size=len(batch)) for img in images]
 
 

@@ -16,6 +16,7 @@ import os
 import socket
 import uuid
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import anyio
@@ -28,7 +29,7 @@ from deployments.images.engine import ImageEngineCalls, Progress, RenderFailed, 
 from domain.assets.schemas import AssetVersionOut
 from domain.errors import DomainError, Unavailable
 from domain.images.jobs import JobQueue
-from domain.images.schemas import JobOut, RenderSpec
+from domain.images.schemas import MAX_SEED, JobOut, RenderSpec
 from domain.images.service import ImageService, JobPlan, StoredImage, job_out
 from domain.images.validation import OutputInvalid
 
@@ -126,8 +127,11 @@ class JobWorker:
                 lambda s: (*self.services(s, plan).inputs(plan),
                            [self.services(s, plan).cached(spec) for spec in plan.specs])
             )
-            outputs = await self._render(job.id, job.steps, plan, source, mask, cached)
-            stored = await self._db(lambda s: self._store(s, job.id, plan, outputs))
+            made = await self._render(job.id, job.steps, plan, source, mask, cached)
+            # A regenerated image has the seed it was made with.
+            plan = plan.model_copy(update={"specs": [m.spec for m in made]})
+            outputs, tries = [m.output for m in made], [m.tries for m in made]
+            stored = await self._db(lambda s: self._store(s, job.id, plan, outputs, tries))
             if self.vectors is not None:
                 await anyio.to_thread.run_sync(self.vectors, stored)
         except JobCancelled:
@@ -148,8 +152,10 @@ class JobWorker:
             )
         return await self._db(lambda s: job_out(JobQueue(s).get(job.id)))
 
-    def _store(self, session: Session, job_id: int, plan: JobPlan, outputs: list[Any]):
-        stored = self.services(session, plan).store(job_id, self.name, plan, outputs)
+    def _store(
+        self, session: Session, job_id: int, plan: JobPlan, outputs: list[Any], tries: list[int]
+    ) -> list[StoredImage]:
+        stored = self.services(session, plan).store(job_id, self.name, plan, outputs, tries)
         if stored is None:
             raise LeaseLost  # rolls back: the new owner stores its own results
         return stored
@@ -162,22 +168,43 @@ class JobWorker:
         source: bytes | None,
         mask: bytes | None,
         cached: list[AssetVersionOut | None],
-    ) -> list[bytes | AssetVersionOut]:
+    ) -> list[Made]:
         done = [1.0 if c is not None else 0.0 for c in cached]
 
-        async def one(i: int, spec: RenderSpec) -> bytes | AssetVersionOut:
-            if (hit := cached[i]) is not None:
-                return hit
+        async def render(i: int, spec: RenderSpec) -> bytes:
             if spec.resample_only:
                 return await anyio.to_thread.run_sync(resample, source, spec)
             request = RenderRequest(spec=spec, image=source, mask=mask)
             async for event in self.engine.render(request):
                 if isinstance(event, Progress):
-                    done[i] = event.step / max(event.steps, 1)
+                    done[i] = max(done[i], event.step / max(event.steps, 1))
                 else:
                     done[i] = 1.0
+                    if spec.fit is not None:
+                        return await anyio.to_thread.run_sync(fit, event.png, spec.fit)
                     return event.png
             raise RenderFailed("The engine ended the stream without an image.")
+
+        async def one(i: int, spec: RenderSpec) -> Made:
+            if (hit := cached[i]) is not None:
+                return Made(spec, hit)
+            best: tuple[float, Made] | None = None
+            for attempt in range(spec.regenerate + 1):
+                if attempt:  # flagged: the next seed (deterministic, so it reproduces)
+                    spec = spec.model_copy(update={"seed": (spec.seed + 1) % (MAX_SEED + 1)})
+                png = await render(i, spec)
+                if spec.regenerate == 0:
+                    return Made(spec, png)
+                score = await self._db(
+                    lambda s, p=png: self.services(s, plan).preview_score(plan, p)
+                )
+                made = Made(spec, png, attempt + 1)
+                if score is None or not score.flagged:
+                    return made
+                if best is None or score.score > best[0]:
+                    best = (score.score, made)
+            assert best is not None
+            return Made(best[1].spec, best[1].output, spec.regenerate + 1)
 
         renders = asyncio.ensure_future(
             asyncio.gather(*(one(i, spec) for i, spec in enumerate(plan.specs)))
@@ -192,10 +219,33 @@ class JobWorker:
             if renders.done():
                 return list(renders.result())
             if state != "ok":
+                # Cancelling the renders stops the engine's pipeline at its next step (once
+                # every request of its call is cancelled).
                 renders.cancel()
                 with contextlib.suppress(BaseException):
                     await renders
                 raise JobCancelled if state == "cancel" else LeaseLost
+
+
+@dataclass(frozen=True)
+class Made:
+    """One image of a job: its spec (the seed it was made with), the PNG or the cached
+    version, and how many seeds it took."""
+
+    spec: RenderSpec
+    output: bytes | AssetVersionOut
+    tries: int = 1
+
+
+def fit(png: bytes, size: tuple[int, int]) -> bytes:
+    """Resize to `size` (a map restyle back to the map's exact pixels)."""
+    from PIL import Image
+
+    with Image.open(io.BytesIO(png)) as img:
+        out = img.convert("RGB").resize(size, Image.Resampling.LANCZOS)
+    buf = io.BytesIO()
+    out.save(buf, "PNG")
+    return buf.getvalue()
 
 
 def resample(source: bytes | None, spec: RenderSpec) -> bytes:

@@ -19,8 +19,9 @@ router = APIRouter(prefix=PREFIX, tags=["rules"])
 async def rules_summary(
     ruleset: Ruleset, principal: CurrentPrincipal, svc: Homebrew
 ) -> CatalogSummary:
-    """The ruleset's tables (SRD plus homebrew) with their sizes, and its themes."""
-    return await svc.run(principal, lambda h: CatalogService(h.rules).summary(ruleset))
+    """The ruleset's tables (SRD plus the homebrew you may see) with their sizes, and its
+    themes."""
+    return await svc.run(principal, lambda h: CatalogService(h.visible_rules).summary(ruleset))
 
 
 @router.get("/{ruleset}/themes")
@@ -28,7 +29,7 @@ async def rules_themes(
     ruleset: Ruleset, principal: CurrentPrincipal, svc: Homebrew
 ) -> list[ThemeOut]:
     """Themes offered in the ruleset: adjustments, forbidden content, allowed transitions."""
-    return await svc.run(principal, lambda h: CatalogService(h.rules).themes(ruleset))
+    return await svc.run(principal, lambda h: CatalogService(h.visible_rules).themes(ruleset))
 
 
 @router.get("/{ruleset}/{table}")
@@ -44,5 +45,7 @@ async def rules_table(
     """The slugs a character may name (`classes`, `spells`, `items`, ...) and their facts."""
     return await svc.run(
         principal,
-        lambda h: CatalogService(h.rules).entries(ruleset, table, q=q, limit=limit, offset=offset),
+        lambda h: CatalogService(h.visible_rules).entries(
+            ruleset, table, q=q, limit=limit, offset=offset
+        ),
     )

@@ -10,6 +10,7 @@ from deployments.common.config import AppConfig
 from deployments.common.ingress import AppIngress, validated_args
 from deployments.common.runner import ServiceRunner, signed_in
 from deployments.rules import api_router, homebrew_router
+from deployments.rules.membership import campaign_roles
 from domain.homebrew.service import HomebrewService
 
 
@@ -31,7 +32,9 @@ class RulesIngress(AppIngress):
         )
         app.state.homebrew = ServiceRunner(
             self.db,
-            lambda session, principal: HomebrewService(session, signed_in(principal)),
+            lambda session, principal: HomebrewService(
+                session, signed_in(principal), campaign_roles
+            ),
             threads=self.config.threads,
         )
         return app

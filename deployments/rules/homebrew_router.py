@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Path, Response
+from fastapi import APIRouter, Body, Path, Query, Response
 
 from deployments.http.auth import CurrentPrincipal
 from deployments.rules.deps import Homebrew
@@ -13,6 +13,15 @@ from domain.sheet import Ruleset
 
 router = APIRouter(prefix="/api/v2/rules/{ruleset}/homebrew", tags=["homebrew"])
 Slug = Annotated[str, Path(pattern=r"^[a-z0-9][a-z0-9-]{0,79}$")]
+Scope = Annotated[
+    str,
+    Query(
+        max_length=40,
+        pattern=r"^(global|campaign:[1-9][0-9]{0,17})$",
+        description="`global` (admins: every character) or `campaign:<id>` (that campaign's "
+        "DMs: its members see it, its characters use it)",
+    ),
+]
 EntryBody = Annotated[
     HomebrewEntry, Body(description="Homebrew content; `kind` says which (see docs/rules.md).")
 ]
@@ -22,24 +31,35 @@ def _json(entry: HomebrewEntry) -> dict[str, Any]:
     return entry.model_dump(mode="json", by_alias=True)
 
 
-@router.get("")
-async def list_homebrew(ruleset: Ruleset, principal: CurrentPrincipal, svc: Homebrew):
-    """The ruleset's homebrew entries, oldest first (deleted ones are left out)."""
-    return await svc.run(principal, lambda h: h.list(ruleset))
+@router.get("", responses={404: {"description": "`campaign_not_found`: not your campaign"}})
+async def list_homebrew(
+    ruleset: Ruleset, principal: CurrentPrincipal, svc: Homebrew, scope: Scope | None = None
+):
+    """The ruleset's homebrew entries you may see (global ones, and those of your campaigns),
+    oldest first; deleted ones are left out. `scope` keeps one scope's entries."""
+    return await svc.run(principal, lambda h: h.list(ruleset, scope))
 
 
 @router.post(
     "",
     status_code=201,
     responses={
-        409: {"description": "`homebrew_conflict`: the slug exists, or clashes with the rules"}
+        403: {"description": "`forbidden` (global: admins only) or `homebrew_campaign_dm_only`"},
+        404: {"description": "`campaign_not_found`: not a campaign you belong to"},
+        409: {"description": "`homebrew_conflict`: the slug exists, or clashes with the rules"},
     },
 )
 async def register_homebrew(
-    ruleset: Ruleset, entry: EntryBody, principal: CurrentPrincipal, svc: Homebrew
+    ruleset: Ruleset,
+    entry: EntryBody,
+    principal: CurrentPrincipal,
+    svc: Homebrew,
+    scope: Scope = "global",
 ):
-    """Register homebrew content (admins: global scope); characters can then use its slug."""
-    return await svc.run(principal, lambda h: h.register(ruleset, _json(entry)))
+    """Register homebrew content; characters can then use its slug. `global` (admins): every
+    character; `campaign:<id>` (that campaign's DMs): its members see it, and characters use
+    it in that campaign."""
+    return await svc.run(principal, lambda h: h.register(ruleset, _json(entry), scope))
 
 
 @router.get("/{slug}")

@@ -9,3 +9,9 @@ class TooLarge(DomainError):
     """An upload over the size or pixel limit, or a write past the campaign's quota."""
 
     code, status, title = "payload_too_large", 413, "Too large"
+
+
+class UnsupportedMediaType(DomainError):
+    """A raw upload whose Content-Type is not one of the image types taken."""
+
+    code, status, title = "unsupported_media_type", 415, "Unsupported media type"

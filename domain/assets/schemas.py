@@ -5,17 +5,15 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
-
-from domain.campaigns.access import Visibility
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 # Generated art (portrait, scene, item, token), a battle map's image (map), its JSON layout
 # (map_layout) and its Universal VTT export (map_vtt), and files people send (upload).
 AssetKind = Literal["portrait", "scene", "item", "token", "map", "map_layout", "map_vtt", "upload"]
 MAX_ID = 2**31 - 1
-# The campaign rule, with its pattern in the JSON schema too (clients and fuzzers see it).
+# domain.campaigns.access.Visibility's rule as a pattern, so the JSON schema states it too.
 AssetVisibility = Annotated[
-    Visibility, Field(pattern=r"^(dm|party|public|player:[1-9][0-9]{0,9})$")
+    str, StringConstraints(pattern=r"^(dm|party|public|player:[1-9][0-9]{0,9})$")
 ]
 
 

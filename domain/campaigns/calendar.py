@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 Label = Annotated[str, StringConstraints(min_length=1, max_length=60, strip_whitespace=True)]
 _DATE = re.compile(r"^(-?\d{1,6})-(\d{1,2})-(\d{1,2})$")
@@ -64,12 +64,6 @@ class Calendar(Strict):
     )
     eras: list[Era] = Field(default_factory=list, max_length=50)
     current: WorldDate | None = None
-
-    @model_validator(mode="after")
-    def _current_fits(self) -> Calendar:
-        if self.current is not None:
-            self.check(self.current)
-        return self
 
     def check(self, date: WorldDate) -> None:
         """ValueError unless the date exists in this calendar."""

@@ -7,10 +7,13 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from domain.campaigns.access import Visibility
 from domain.campaigns.records import MAX_ID, RecordKind
 from domain.campaigns.schemas import CampaignDoc
 
+# The access module's Visibility, with its pattern in the JSON schema (clients, fuzzing).
+Visibility = Annotated[
+    str, StringConstraints(pattern=r"^(dm|party|public|player:[1-9][0-9]{0,9})$")
+]
 Reason = Annotated[str, StringConstraints(max_length=500, strip_whitespace=True)]
 Id = Annotated[int, Field(ge=1, le=MAX_ID)]
 MemberRole = Literal["codm", "player"]

@@ -31,6 +31,8 @@ from domain.campaigns.records import Award, StoryImpact
 from domain.campaigns.schemas import HouseRules
 from domain.characters.models import Character
 from domain.errors import Conflict, Forbidden, InvalidRequest, NotFound
+from domain.homebrew.service import HomebrewService
+from domain.rules import Rules
 from domain.sheet import InventoryItem, shape_errors
 
 
@@ -106,9 +108,12 @@ class PlayService(CampaignScope):
         game = records.get(campaign_id, session_id)
         if game.kind != "session":
             raise NotFound(f"There is no session {session_id} in campaign {campaign_id}.")
+        rules = HomebrewService(self.session, self.principal).rules(
+            self.campaign(campaign_id).ruleset
+        )
         out: list[RecordOut] = []
         for i, a in enumerate(req.awards):
-            items = [self._item(i, j, item) for j, item in enumerate(a.items)]
+            items = [self._item(i, j, item, rules) for j, item in enumerate(a.items)]
             body = Award(
                 title=f"{game.name}: award", session_id=session_id, character_id=a.character_id,
                 xp=a.xp, milestone=a.milestone, items=items, reason=a.reason,
@@ -146,16 +151,27 @@ class PlayService(CampaignScope):
 
     # --- plumbing ------------------------------------------------------------------------
 
-    def _item(self, award: int, index: int, item: dict[str, Any]) -> dict[str, Any]:
+    def _item(self, award: int, index: int, item: dict[str, Any], rules: Rules) -> dict[str, Any]:
         try:
-            return InventoryItem.model_validate(item).model_dump(mode="json", by_alias=True)
+            entry = InventoryItem.model_validate(item).model_dump(mode="json", by_alias=True)
         except ValidationError as exc:
             errors = [{**e, "path": f"awards.{award}.items.{index}.{e['path']}"}
                       for e in shape_errors(exc)]
             raise InvalidRequest(
                 "An awarded item is not an inventory entry ({\"item\": slug, \"quantity\": n}).",
-                errors=errors, code="validation_error",
+                errors=errors, code="item_invalid",
             ) from None
+        # Checked here, not only on the character side: an unknown item would be recorded
+        # as awarded and then dead-lettered by the event hub.
+        if entry["item"] not in rules.items:
+            raise InvalidRequest(
+                f"There is no item {entry['item']!r} in the {rules.ruleset} rules; register it "
+                "as homebrew first, or award an item from GET /api/v2/rules/{ruleset}/items.",
+                errors=[{"path": f"awards.{award}.items.{index}.item", "code": "item_unknown",
+                         "message": f"unknown item {entry['item']!r}"}],
+                code="item_unknown",
+            )
+        return entry
 
     def _is_member(self, campaign_id: int, user_id: int) -> bool:
         return self.session.scalar(

@@ -299,7 +299,7 @@ class RecordService(CampaignScope):
             errors = [{**e, "path": f"body.{e['path']}"} for e in shape_errors(exc)]
             raise InvalidRequest(
                 f"The {kind} body is not valid; see errors for each path.",
-                errors=errors, code="validation_error",
+                errors=errors, code="record_invalid",
             ) from None
 
     def visible_rows(

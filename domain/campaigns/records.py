@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
 
 from domain.campaigns.calendar import WorldDate
 from domain.campaigns.content import NPC, Line, Location, Name, Text
@@ -22,6 +22,20 @@ EntityRef = Annotated[
     Field(description='"record:<id>" (an NPC, faction ...) or "character:<id>"'),
 ]
 Label = Annotated[str, StringConstraints(min_length=1, max_length=60, strip_whitespace=True)]
+
+
+def _text_only(value: Any) -> Any:
+    # pydantic would read a number (or a numeric string) as a Unix time; clients send
+    # RFC 3339 text.
+    if isinstance(value, int | float) or (
+        isinstance(value, str) and value.strip().lstrip("-").replace(".", "", 1).isdigit()
+    ):
+        raise ValueError("must be an RFC 3339 date (YYYY-MM-DD) or date-time")
+    return value
+
+
+Timestamp = Annotated[dt.datetime, BeforeValidator(_text_only), Field(strict=False)]
+Day = Annotated[dt.date, BeforeValidator(_text_only)]
 Ids = Annotated[list[RecordId], Field(default_factory=list, max_length=100)]
 
 
@@ -68,12 +82,14 @@ class Chapter(Body):
 class StateChange(BaseModel):
     """One step of a plot: recorded with the chapter and session it happened in."""
 
+    model_config = ConfigDict(strict=True)  # written by the service: no coercion
+
     from_state: str | None
     to_state: str
     chapter_id: int | None = None
     session_id: int | None = None
     note: str = ""
-    at: dt.datetime
+    at: Timestamp
 
 
 class Plot(Body):
@@ -113,11 +129,13 @@ class Faction(Body):
 
 
 class AttitudeChange(BaseModel):
+    model_config = ConfigDict(strict=True)  # written by the service: no coercion
+
     kind: str
     attitude: int
     session_id: int | None = None
     note: str = ""
-    at: dt.datetime
+    at: Timestamp
 
 
 class Relationship(Body):
@@ -171,7 +189,7 @@ class WorldEvent(Body):
 class GameSession(Body):
     ref_fields = {"chapter_id": "chapter", "location_id": "location"}
     title: Name
-    date: dt.date = Field(description="The real-world date it was played")
+    date: Day = Field(description="The real-world date it was played")
     in_world: WorldDate | None = Field(None, description="The in-world date it began")
     attendees: list[Annotated[int, Field(ge=1, le=MAX_ID)]] = Field(
         default_factory=list, max_length=50, description="User ids of the members who came"

@@ -65,11 +65,23 @@ def check_version(kind: str, ident: int, current: int, expected: int | None) -> 
         )
 
 
+def check_calendar(doc: CampaignDoc) -> None:
+    """The calendar's current date must exist in it (422 `bad_world_date`)."""
+    if doc.calendar.current is not None:
+        try:
+            doc.calendar.check(doc.calendar.current)
+        except ValueError as exc:
+            raise InvalidRequest(
+                f"calendar.current does not exist in the calendar: {exc}.", code="bad_world_date"
+            ) from None
+
+
 class CampaignService(CampaignScope):
     # --- the campaign --------------------------------------------------------------------
 
     def create(self, doc: CampaignDoc) -> CampaignOut:
         require(self.principal, Permission.CAMPAIGNS_CREATE)
+        check_calendar(doc)
         if doc.theme is not None:
             check_campaign_transition(None, doc.theme, doc.ruleset)
         data = doc.dump()
@@ -135,6 +147,7 @@ class CampaignService(CampaignScope):
                 f"current theme ({row.document.get('theme')!r}) here.",
                 code="theme_change_needs_transition",
             )
+        check_calendar(doc)
         return self._write(access, row, doc, reason or "edited")
 
     def delete(self, campaign_id: int, expected: int | None) -> None:

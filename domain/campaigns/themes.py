@@ -48,7 +48,7 @@ FLAVOURS: dict[str, Flavour] = {
 }
 
 
-class ThemeOut(BaseModel):
+class CampaignThemeOut(BaseModel):
     slug: str
     name: str
     rulesets: list[str]
@@ -68,9 +68,9 @@ def forbids(theme: Theme) -> list[str]:
     return out
 
 
-def describe(theme: Theme) -> ThemeOut:
+def describe(theme: Theme) -> CampaignThemeOut:
     flavour = FLAVOURS.get(theme.slug, Flavour("", (), {}))
-    return ThemeOut(
+    return CampaignThemeOut(
         slug=theme.slug,
         name=theme.name,
         rulesets=sorted(theme.rulesets),
@@ -83,7 +83,7 @@ def describe(theme: Theme) -> ThemeOut:
     )
 
 
-def catalog(ruleset: str | None = None) -> list[ThemeOut]:
+def catalog(ruleset: str | None = None) -> list[CampaignThemeOut]:
     return [describe(t) for t in THEMES.values() if ruleset is None or ruleset in t.rulesets]
 
 

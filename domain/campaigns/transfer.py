@@ -125,6 +125,11 @@ class TransferService(CampaignScope):
         except DomainError as exc:
             fail("campaign.theme", exc.code, exc.detail)
         calendar: Calendar = doc.campaign.calendar
+        if calendar.current is not None:
+            try:
+                calendar.check(calendar.current)
+            except ValueError as exc:
+                fail("campaign.calendar.current", "bad_world_date", str(exc))
         bodies: dict[int, Body] = {}
         kinds: dict[int, str] = {}
         for i, rec in enumerate(doc.records):

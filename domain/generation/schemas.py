@@ -87,7 +87,9 @@ class ThemeVerdict(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     score: float = Field(ge=0, le=1)
-    reasons: list[Annotated[str, StringConstraints(max_length=300)]] = Field(max_length=5)
+    reasons: list[Annotated[str, StringConstraints(max_length=300)]] = Field(
+        min_length=1, max_length=5
+    )
 
 
 class ThemeAnalysis(BaseModel):

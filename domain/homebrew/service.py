@@ -1,12 +1,16 @@
-"""Homebrew content: admins register classes, species, items, backgrounds and spells for every
-character (the "global" scope); the rules engine sees them merged into the ruleset's tables.
+"""Homebrew content: classes, species, items, backgrounds and spells merged into a ruleset's
+tables. Admins register it for every character (the `global` scope); a campaign's DMs
+register it for that campaign (`campaign:<id>`): only its members see it, and the campaign's
+join check keeps it to that campaign's characters.
 
-Entries have an owner (`author_id`) and a scope. DMs hold the campaign permission, which
-becomes usable once campaigns (the "campaign:<id>" scopes) exist.
+Entries have an owner (`author_id`) and a scope. Slugs are unique per ruleset whatever the
+scope, so the rules engine checks every document against all live entries; what a user may
+*see* (lists, entries, the catalog) follows the scope.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,12 +24,12 @@ from domain.errors import Conflict, Forbidden, InvalidRequest, NotFound
 from domain.homebrew.entries import HomebrewEntry
 from domain.homebrew.merge import merge_homebrew
 from domain.homebrew.models import HomebrewContent
+from domain.homebrew.scopes import DM_ROLES, GLOBAL, CampaignRoles, campaign_of
 from domain.rules import Rules, load_rules
 from domain.sheet import Ruleset
 from domain.users.permissions import Permission, has
 from domain.users.schemas import Principal
 
-GLOBAL = "global"
 _entry = TypeAdapter(HomebrewEntry)
 
 
@@ -38,25 +42,64 @@ class HomebrewRules:
 
 
 class HomebrewService:
-    def __init__(self, session: Session, principal: Principal):
+    def __init__(
+        self, session: Session, principal: Principal, campaign_roles: CampaignRoles | None = None
+    ):
+        """`campaign_roles` tells the caller's campaigns: without it, campaign homebrew is
+        hidden (but for admins) and cannot be written."""
         self.session = session
         self.principal = principal
+        self._campaign_roles = campaign_roles
+        self._roles: Mapping[int, str] | None = None
         # Per transaction: a bulk call checks up to 1,000 documents with one homebrew query.
         self._memo: dict[str, HomebrewRules] = {}
 
     # --- reading -------------------------------------------------------------------------
 
-    def list(self, ruleset: Ruleset) -> list[dict[str, Any]]:
+    def list(self, ruleset: Ruleset, scope: str | None = None) -> list[dict[str, Any]]:
+        """The live entries the caller may see, oldest first; `scope` keeps one scope's."""
         _check_ruleset(ruleset)
-        rows = self.session.scalars(
+        query = (
             select(HomebrewContent)
             .where(HomebrewContent.ruleset == ruleset, HomebrewContent.deleted_at.is_(None))
             .order_by(HomebrewContent.id)
         )
-        return [_out(r) for r in rows]
+        if scope is not None:
+            campaign = campaign_of(scope)
+            if campaign is not None and not self._sees(scope):
+                raise _no_campaign(campaign)
+            query = query.where(HomebrewContent.scope == scope)
+        return [_out(r) for r in self.session.scalars(query) if self._sees(r.scope)]
 
     def get(self, ruleset: Ruleset, slug: str) -> dict[str, Any]:
         return _out(self._live_row(ruleset, slug, lock=False))
+
+    def visible_rules(self, ruleset: str) -> Rules:
+        """The ruleset's tables with the homebrew the caller may see (the catalog)."""
+        rules = self.rules(ruleset)
+        live = self.session.execute(
+            select(HomebrewContent.slug, HomebrewContent.scope).where(
+                HomebrewContent.ruleset == ruleset,
+                HomebrewContent.deleted_at.is_(None),
+                HomebrewContent.scope != GLOBAL,
+            )
+        )
+        hidden = frozenset(slug for slug, scope in live if not self._sees(scope))
+        if not hidden:
+            return rules
+        entries = [e for e in self._live_entries(ruleset) if e.slug not in hidden]
+        try:
+            return merge_homebrew(load_rules(ruleset), entries)  # type: ignore[arg-type]
+        except ValueError:  # a visible entry builds on a hidden one: leave both out
+            rows = self.session.scalars(
+                select(HomebrewContent.data).where(
+                    HomebrewContent.ruleset == ruleset,
+                    HomebrewContent.deleted_at.is_(None),
+                    HomebrewContent.scope == GLOBAL,
+                )
+            )
+            globals_ = [_entry.validate_python(d) for d in rows]
+            return merge_homebrew(load_rules(ruleset), globals_)  # type: ignore[arg-type]
 
     def rules(self, ruleset: str) -> Rules:
         """The ruleset's tables with every live homebrew entry added."""
@@ -79,10 +122,10 @@ class HomebrewService:
         parsed = _entry.validate_python(entry)
         self._lock(ruleset)
         row = self._row(ruleset, parsed.slug)
-        if row is not None and row.deleted_at is None:
+        if row is not None and row.deleted_at is None:  # (maybe another campaign's: no more)
             raise Conflict(
-                f"Homebrew {parsed.slug!r} already exists in the {ruleset} rules; replace it "
-                "or choose a different slug.",
+                f"The homebrew slug {parsed.slug!r} is taken in the {ruleset} rules; replace "
+                "your entry or choose a different slug.",
                 code="homebrew_conflict",
             )
         try:  # the same check that the engine makes: no clash with SRD or other homebrew
@@ -148,35 +191,63 @@ class HomebrewService:
 
     # --- plumbing ------------------------------------------------------------------------
 
+    def _roles_of_caller(self) -> Mapping[int, str]:
+        if self._roles is None:
+            found = self._campaign_roles
+            self._roles = {} if found is None else found(self.session, self.principal.user_id)
+        return self._roles
+
+    def _sees(self, scope: str) -> bool:
+        campaign = campaign_of(scope)
+        return (
+            campaign is None
+            or has(self.principal, Permission.HOMEBREW_DELETE_ANY)
+            or campaign in self._roles_of_caller()
+        )
+
+    def _is_campaign_dm(self, scope: str) -> bool:
+        campaign = campaign_of(scope)
+        return campaign is not None and self._roles_of_caller().get(campaign) in DM_ROLES
+
     def _require_write(self, scope: str) -> None:
-        if scope != GLOBAL:
-            raise InvalidRequest(
-                f"Homebrew scope {scope!r} is not available: only 'global' is, until "
-                "campaigns exist.",
-                code="homebrew_scope_invalid",
-            )
+        campaign = campaign_of(scope)
+        if campaign is not None:
+            self._require_campaign_dm(campaign)
+            return
         if has(self.principal, Permission.HOMEBREW_WRITE_GLOBAL):
             return
-        detail = (
+        raise Forbidden(
             "Global homebrew (usable by every character) needs the permission "
-            f"{Permission.HOMEBREW_WRITE_GLOBAL.value!r}, which admins hold."
+            f"{Permission.HOMEBREW_WRITE_GLOBAL.value!r}, which admins hold. A campaign's DM "
+            "registers homebrew for that campaign with ?scope=campaign:<campaign id>."
         )
-        if has(self.principal, Permission.HOMEBREW_WRITE_CAMPAIGN):
-            detail += (
-                f" Your role ({self.principal.role}) holds "
-                f"{Permission.HOMEBREW_WRITE_CAMPAIGN.value!r}: homebrew for your own "
-                "campaigns, which becomes usable once campaigns exist. Until then, ask an "
-                "admin to register it."
+
+    def _require_campaign_dm(self, campaign: int) -> None:
+        if self._campaign_roles is None:
+            raise InvalidRequest(
+                "Campaign homebrew is written through the rules application "
+                "(POST /api/v2/rules/{ruleset}/homebrew?scope=campaign:<id>).",
+                code="homebrew_scope_unavailable",
             )
-        raise Forbidden(detail)
+        role = self._roles_of_caller().get(campaign)
+        if role is None:
+            raise _no_campaign(campaign)
+        if role not in DM_ROLES:
+            raise Forbidden(
+                f"Only the DMs of campaign {campaign} (its owner and co-DMs) may write its "
+                "homebrew; ask them to add it.",
+                code="homebrew_campaign_dm_only",
+            )
 
     def _require_owner(self, row: HomebrewContent) -> None:
-        if row.author_id != self.principal.user_id and not has(
-            self.principal, Permission.HOMEBREW_DELETE_ANY
+        if (
+            row.author_id != self.principal.user_id
+            and not has(self.principal, Permission.HOMEBREW_DELETE_ANY)
+            and not self._is_campaign_dm(row.scope)  # a campaign's DMs share its homebrew
         ):
             raise Forbidden(
-                f"Homebrew {row.slug!r} belongs to another user: only its owner or an admin "
-                "can replace or delete it."
+                f"Homebrew {row.slug!r} belongs to another user: only its owner, an admin "
+                "or (campaign homebrew) the campaign's DMs can replace or delete it."
             )
 
     def _lock(self, ruleset: str) -> None:
@@ -209,7 +280,7 @@ class HomebrewService:
         if lock:
             self._lock(ruleset)
         row = self._row(ruleset, slug)
-        if row is None or row.deleted_at is not None:
+        if row is None or row.deleted_at is not None or not self._sees(row.scope):
             raise NotFound(f"There is no homebrew {slug!r} in the {ruleset} rules.")
         return row
 
@@ -253,6 +324,13 @@ class HomebrewService:
 def _check_ruleset(ruleset: str) -> None:
     if ruleset not in ("2014", "2024"):
         raise InvalidRequest(f"Unknown ruleset {ruleset!r}: use '2014' or '2024'.")
+
+
+def _no_campaign(campaign: int) -> NotFound:
+    # The campaigns application's own words for a campaign one does not belong to.
+    return NotFound(
+        f"There is no campaign {campaign} that you belong to.", code="campaign_not_found"
+    )
 
 
 def _out(row: HomebrewContent) -> dict[str, Any]:

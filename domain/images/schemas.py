@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from domain.assets.schemas import AssetVersionOut
 from domain.campaigns.access import Visibility
+from domain.maps.messages import MapCreate, MapOut
 
 MAX_ID = 2**31 - 1
 MAX_SEED = 2**32 - 1
@@ -65,12 +66,66 @@ class _Common(BaseModel):
     )
 
 
+MAX_REGENERATE = 5
+
+
 class GenerateRequest(_Common):
     kind: ImageKind
     prompt: str = Prompt
     campaign_id: int | None = Field(None, ge=1, le=MAX_ID)
     width: int | None = Side
     height: int | None = Side
+    regenerate_if_flagged: int = Field(
+        0,
+        ge=0,
+        le=MAX_REGENERATE,
+        description="Campaign images: if the image scores below the style threshold, try up "
+        "to this many other seeds and keep the first that passes (else the best).",
+    )
+
+
+class RegenerateRequest(BaseModel):
+    """Another try at a flagged image: a new version of its asset."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    tries: int = Field(3, ge=1, le=MAX_REGENERATE, description="Seeds to try at most.")
+    seed: int | None = Field(
+        None, ge=0, le=MAX_SEED, description="The first seed to try (default: a random one)."
+    )
+    priority: Priority = "interactive"
+    mode: Mode = "auto"
+
+
+class Restyle(BaseModel):
+    """Repaint a battle map with the diffusion model (img2img at a low strength, so walls,
+    doors and the grid stay where the layout and .dd2vtt say)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    style: str | None = Field(None, max_length=100, description="A style id of GET /styles.")
+    strength: float = Field(
+        0.35, ge=0.1, le=0.6, description="How much to repaint: low keeps the geometry."
+    )
+    prompt: str | None = Field(
+        None, min_length=1, max_length=1000, description="Default: a top-down battle map."
+    )
+    negative_prompt: str = Field("", max_length=1000)
+    steps: int | None = Field(None, ge=1, le=150)
+    seed: int | None = Field(None, ge=0, le=MAX_SEED)
+
+
+class MapGenerateRequest(MapCreate):
+    """A battle map (made and stored by the assets application), optionally restyled."""
+
+    restyle: Restyle | None = None
+    priority: Priority = "interactive"
+    mode: Mode = "auto"
+
+    def map_create(self) -> MapCreate:
+        return MapCreate.model_validate(
+            self.model_dump(exclude={"restyle", "priority", "mode"})
+        )
 
 
 ModifyOperation = Literal["img2img", "inpaint", "variations", "upscale"]
@@ -124,6 +179,10 @@ class RenderSpec(BaseModel):
     source_version_id: int | None = None
     upscale: int = 1  # resample the source by this factor first
     resample_only: bool = False  # upscale without the model
+    # A map restyle: the result is resized back to the map's exact pixel size (the model
+    # works in multiples of 8), so the grid stays where the .dd2vtt says.
+    fit: tuple[int, int] | None = None
+    regenerate: int = 0  # flagged: try up to this many other seeds
     cache_key: str
 
 
@@ -168,6 +227,7 @@ class GeneratedImage(BaseModel):
     seed: int
     cached: bool = Field(description="Found by its cache key: the pipeline did not run.")
     style_score: StyleScore | None = None
+    tries: int = Field(1, description="Seeds rendered for it (more than 1: regenerated).")
 
 
 class JobError(BaseModel):
@@ -195,6 +255,15 @@ class JobOut(BaseModel):
 
 class JobPage(BaseModel):
     items: list[JobOut]
+
+
+class MapJobOut(BaseModel):
+    map: MapOut = Field(description="The generator's map: PNG, layout and .dd2vtt assets.")
+    restyle: JobOut | None = Field(
+        None,
+        description="The restyle job: its image is a new version of the map's image asset "
+        "(the layout and .dd2vtt stay the generator's).",
+    )
 
 
 def asset_extra(spec: RenderSpec) -> dict[str, Any]:

@@ -12,6 +12,7 @@ import binascii
 import hashlib
 import io
 import json
+import math
 import secrets
 from dataclasses import dataclass, field
 from typing import Any
@@ -24,7 +25,7 @@ from domain.assets.schemas import AssetLimits, AssetMeta, AssetVersionOut
 from domain.assets.service import AssetService
 from domain.assets.uploads import check_upload
 from domain.campaigns.access import CampaignAccess
-from domain.errors import Forbidden, InvalidRequest, NotFound
+from domain.errors import Conflict, Forbidden, InvalidRequest, NotFound
 from domain.images import fingerprint
 from domain.images.jobs import PRIORITY_NAMES, JobQueue
 from domain.images.models import ImageJob, StyleCentroid, StyleEmbedding
@@ -37,15 +38,18 @@ from domain.images.schemas import (
     JobError,
     JobOut,
     JobPage,
+    MapGenerateRequest,
     ModifyRequest,
+    RegenerateRequest,
     RenderSpec,
     StylePresetIn,
     StylePresetOut,
     StyleScore,
     asset_extra,
 )
-from domain.images.styles import Styles, render_prompt
+from domain.images.styles import DEFAULT_STYLE, Styles, render_prompt
 from domain.images.validation import validate_output
+from domain.maps.messages import MapOut
 from domain.users.schemas import Principal
 
 EMBEDDER = "fingerprint-v1"
@@ -77,6 +81,7 @@ class JobPlan(BaseModel):
     specs: list[RenderSpec]
     image_b64: str | None = None  # an uploaded source
     mask_b64: str | None = None
+    extra: dict[str, Any] = {}  # added to each stored version's meta.extra
 
 
 @dataclass(frozen=True)
@@ -149,9 +154,114 @@ class ImageService:
             guidance=req.guidance if req.guidance is not None else style.guidance,
             sampler=req.sampler or style.sampler,
             kind=req.kind,
+            **({"regenerate": req.regenerate_if_flagged} if req.regenerate_if_flagged else {}),
         )
         plan = self._plan(req.kind, style.id, req.campaign_id, req.visibility, None, [spec])
         return self._submit(plan, "generate", req.priority)
+
+    def submit_regenerate(self, asset_id: int, req: RegenerateRequest) -> JobOut:
+        """Another try at a flagged image, with other seeds (up to `req.tries`): the first
+        that passes the style threshold (else the best) becomes a new version of the asset,
+        its parent the flagged one."""
+        asset = self.assets.get(asset_id)  # 404 if the caller may not see it
+        version = asset.latest
+        meta = version.meta
+        self._check_campaign(meta.campaign_id)
+        if asset.creator_id != self.principal.user_id and not (self.access and self.access.is_dm):
+            raise Forbidden(
+                "Only the image's creator or the campaign's DMs regenerate it.",
+                code="asset_not_yours",
+            )
+        scored = self.session.get(StyleEmbedding, version.version_id)
+        if scored is None or not scored.flagged:
+            raise Conflict(
+                f"Version {version.version_id} is not flagged: its style score passes, or it "
+                "has none (only campaign images are scored). Use /modify for another take.",
+                code="image_not_flagged",
+            )
+        if meta.extra.get("operation") != "txt2img" or meta.prompt is None:
+            raise InvalidRequest(
+                "Only generated images (txt2img) are regenerated; modify the source again "
+                "with another seed instead.",
+                code="regenerate_unsupported",
+            )
+        seed = req.seed if req.seed is not None else secrets.randbelow(MAX_SEED)
+        spec = self._spec(
+            "txt2img",
+            prompt=meta.prompt,
+            negative=meta.negative_prompt or "",
+            seed=seed,
+            width=meta.width,
+            height=meta.height,
+            steps=meta.steps,
+            guidance=meta.guidance,
+            sampler=meta.extra.get("sampler", "euler"),
+            kind=meta.kind,
+            regenerate=req.tries - 1,
+            regenerate_of=version.version_id,
+        )
+        plan = self._plan(meta.kind, meta.style or DEFAULT_STYLE, meta.campaign_id, None,
+                          version.version_id, [spec])
+        return self._submit(plan, "regenerate", req.priority)
+
+    # --- battle maps ----------------------------------------------------------------------
+
+    def check_restyle(self, req: MapGenerateRequest) -> None:
+        """Refuse a restyle before its map is made, so that nothing is stored half-way."""
+        self._restyle_params(req)
+
+    def submit_restyle(self, req: MapGenerateRequest, made: MapOut) -> JobOut:
+        """img2img over the map's PNG at a low strength: a new version of the map's image
+        asset, at the map's exact pixel size; its layout and .dd2vtt stay the generator's."""
+        source = made.image
+        self._check_campaign(source.meta.campaign_id)
+        params, style_id = self._restyle_params(req)
+        source_sha = source.sha256
+        spec = self._spec("img2img", kind="map", inputs=(source_sha, None),
+                          source_version_id=source.version_id, **params)
+        plan = self._plan("map", style_id, source.meta.campaign_id, None, source.version_id,
+                          [spec])
+        links = ("map", "layout_version_id", "vtt_version_id")
+        plan.extra = {k: source.meta.extra[k] for k in links if k in source.meta.extra}
+        return self._submit(plan, "restyle", req.priority)
+
+    def _restyle_params(self, req: MapGenerateRequest) -> tuple[dict[str, Any], str]:
+        restyle = req.restyle
+        assert restyle is not None
+        full = (req.width * req.grid_px, req.height * req.grid_px)
+        # The UNet and VAE take multiples of 8: render at those, then fit the map's size.
+        width, height = full[0] // 8 * 8, full[1] // 8 * 8
+        limits = self.settings.limits
+        if width > limits.max_width or height > limits.max_height:
+            raise InvalidRequest(
+                f"The map is {full[0]}x{full[1]} px; restyling takes at most "
+                f"{limits.max_width}x{limits.max_height}. Ask for fewer cells or a smaller "
+                "grid_px (the .dd2vtt scales the map to the grid anyway).",
+                code="size_too_large",
+                errors=[{"path": "grid_px", "code": "size_too_large", "message": "too large"}],
+            )
+        style = self.styles.resolve(restyle.style, self.access)
+        steps = self._steps(restyle.steps or (style.steps if restyle.style else None))
+        # img2img runs steps x strength of them: at least one.
+        steps = max(steps, math.ceil(1 / restyle.strength))
+        prompt = restyle.prompt or f"top-down battle map of a {req.kind}, seen from above"
+        self.settings.policy.check(prompt, restyle.negative_prompt)
+        negative = ", ".join(p for p in (style.negative_prompt, restyle.negative_prompt) if p)
+        seed = restyle.seed if restyle.seed is not None else secrets.randbelow(MAX_SEED)
+        params = {
+            "prompt": render_prompt(style, prompt),
+            "negative": negative,
+            "seed": seed,
+            "width": width,
+            "height": height,
+            "steps": steps,
+            "guidance": style.guidance,
+            "sampler": style.sampler,
+            "strength": restyle.strength,
+        }
+        if full != (width, height):
+            params["fit"] = full
+        return params, style.id
 
     def submit_modify(self, req: ModifyRequest) -> JobOut:
         source, source_bytes, source_meta = self._source(req)
@@ -281,19 +391,33 @@ class ImageService:
     def cached(self, spec: RenderSpec) -> AssetVersionOut | None:
         return self.assets.find_cached(spec.cache_key)
 
+    def preview_score(self, plan: JobPlan, png: bytes) -> StyleScore | None:
+        """What `png` would score against its campaign style now (nothing is written)."""
+        if plan.campaign_id is None:
+            return None
+        value, flagged, size = self._consistency(plan, fingerprint.fingerprint(png))
+        return StyleScore(score=round(value, 4), flagged=flagged, centroid_size=size)
+
     def store(
-        self, job_id: int, worker: str, plan: JobPlan, outputs: list[bytes | AssetVersionOut]
+        self,
+        job_id: int,
+        worker: str,
+        plan: JobPlan,
+        outputs: list[bytes | AssetVersionOut],
+        tries: list[int] | None = None,
     ) -> list[StoredImage] | None:
         """Validate and store every output of the job, score its style and mark the job
         succeeded, all in the caller's transaction. None: the worker lost the job's lease
         (another worker owns it now), so the caller must roll back."""
         stored: list[StoredImage] = []
-        for spec, output in zip(plan.specs, outputs, strict=True):
+        tries = tries or [1] * len(outputs)
+        for spec, output, tried in zip(plan.specs, outputs, tries, strict=True):
             if isinstance(output, AssetVersionOut):
                 image = GeneratedImage(version=output, seed=spec.seed, cached=True)
                 stored.append(StoredImage(image, None, {}))
                 continue
-            validate_output(output, spec.width, spec.height)
+            validate_output(output, *(spec.fit or (spec.width, spec.height)))
+            width, height = spec.fit or (spec.width, spec.height)
             meta = AssetMeta(
                 kind=plan.kind,  # type: ignore[arg-type]
                 prompt=spec.prompt,
@@ -303,18 +427,18 @@ class ImageService:
                 guidance=spec.guidance,
                 model=plan.model,
                 style=plan.style,
-                width=spec.width,
-                height=spec.height,
+                width=width,
+                height=height,
                 campaign_id=plan.campaign_id,
                 visibility=plan.visibility,
                 cache_key=spec.cache_key,
-                extra=asset_extra(spec),
+                extra={**plan.extra, **asset_extra(spec)},
             )
             version = self.assets.add(output, "image/png", meta, plan.parent_version_id)
             vector = fingerprint.fingerprint(output)
             score = self._score(version.version_id, plan, vector)
             image = GeneratedImage(version=version, seed=spec.seed, cached=False,
-                                   style_score=score)
+                                   style_score=score, tries=tried)
             payload = {
                 "campaign_id": plan.campaign_id or 0,
                 "style": plan.style,
@@ -331,13 +455,7 @@ class ImageService:
         the centroid. Images without a campaign are not scored."""
         if plan.campaign_id is None:
             return None
-        key = (plan.campaign_id, plan.style)
-        centroid_row = self.session.get(StyleCentroid, key, with_for_update=True)
-        centroid = None
-        if centroid_row is not None and centroid_row.count:
-            centroid = [t / centroid_row.count for t in centroid_row.total]
-        value = fingerprint.consistency(vector, centroid)
-        flagged = value < self.settings.style_threshold
+        value, flagged, size = self._consistency(plan, vector, lock=True)
         self.session.add(
             StyleEmbedding(
                 version_id=version_id,
@@ -348,10 +466,19 @@ class ImageService:
                 flagged=flagged,
             )
         )
-        size = centroid_row.count if centroid_row else 0
         if not flagged:
             add_to_centroid(self.session, plan.campaign_id, plan.style, [vector])
         return StyleScore(score=round(value, 4), flagged=flagged, centroid_size=size)
+
+    def _consistency(
+        self, plan: JobPlan, vector: list[float], lock: bool = False
+    ) -> tuple[float, bool, int]:
+        """(score, flagged, centroid size) of a style vector against its campaign style."""
+        key = (plan.campaign_id, plan.style)
+        row = self.session.get(StyleCentroid, key, with_for_update=lock)
+        centroid = [t / row.count for t in row.total] if row is not None and row.count else None
+        value = fingerprint.consistency(vector, centroid)
+        return value, value < self.settings.style_threshold, row.count if row else 0
 
     # --- checks and plans -----------------------------------------------------------------
 
@@ -426,6 +553,7 @@ class ImageService:
         negative: str,
         kind: str,
         inputs: tuple[str | None, str | None] = (None, None),
+        regenerate_of: int | None = None,
         **params: Any,
     ) -> RenderSpec:
         key_doc = {
@@ -437,6 +565,8 @@ class ImageService:
             "inputs": inputs,
             **{k: v for k, v in params.items() if k != "source_version_id"},
         }
+        if regenerate_of is not None:  # another take, never the flagged one from the cache
+            key_doc["regenerate_of"] = regenerate_of
         digest = hashlib.sha256(json.dumps(key_doc, sort_keys=True).encode()).hexdigest()
         return RenderSpec(
             operation=operation,  # type: ignore[arg-type]

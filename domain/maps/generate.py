@@ -26,6 +26,7 @@ def layout_for(req: MapRequest) -> Layout:
 
 
 def make_map(req: MapRequest) -> MapFiles:
+    req.check_size()
     layout = layout_for(req)
     png = render_png(layout, req.grid_px, req.show_grid)
     vtt = to_dd2vtt(layout, png, req.grid_px)

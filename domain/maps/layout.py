@@ -8,7 +8,9 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field
+
+from domain.errors import InvalidRequest
 
 MapKind = Literal["dungeon", "cave", "region"]
 ROCK, FLOOR, DOOR = "#", ".", "+"
@@ -20,7 +22,8 @@ class MapRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     kind: MapKind = "dungeon"
-    seed: int = Field(0, ge=0, le=2**63 - 1, description="The same seed gives the same map.")
+    # Within JSON's exact integers (2**53), so every client sends the seed it means.
+    seed: int = Field(0, ge=0, le=2**53 - 1, description="The same seed gives the same map.")
     width: int = Field(40, ge=12, le=120, description="Cells across.")
     height: int = Field(30, ge=12, le=120, description="Cells down.")
     grid_px: int = Field(50, ge=10, le=200, description="Pixels per grid cell in the PNG.")
@@ -30,15 +33,16 @@ class MapRequest(BaseModel):
     show_grid: bool = True
     name: str = Field("", max_length=100)
 
-    @model_validator(mode="after")
-    def _fits(self) -> MapRequest:
+    def check_size(self) -> None:
+        """A rule across fields, so no JSON schema states it: its own code, not a 422
+        `validation_error`."""
         side = max(self.width, self.height) * self.grid_px
         if side > MAX_SIDE_PX:
-            raise ValueError(
-                f"the image would be {side} px on its longer side, over {MAX_SIDE_PX}: "
-                "lower grid_px or the map's size"
+            raise InvalidRequest(
+                f"The image would be {side} px on its longer side, over {MAX_SIDE_PX}: lower "
+                "grid_px or the map's width and height.",
+                code="map_too_large",
             )
-        return self
 
 
 class Point(BaseModel):

@@ -122,7 +122,7 @@ def test_a_battle_map_is_stored_as_png_layout_and_dd2vtt(player, other_player):
 
 def test_bad_map_requests(player):
     r = player.post(f"{URL}/maps", json={"width": 120, "height": 120, "grid_px": 200})
-    assert r.status_code == 422 and "grid_px" in r.text
+    assert r.status_code == 422 and r.json()["code"] == "map_too_large"
     assert player.post(f"{URL}/maps", json={"kind": "moon"}).status_code == 422
 
 
@@ -169,3 +169,57 @@ def test_a_dms_secret_map_is_not_a_players(dm, player, other_player):
     assert r.status_code == 403 and r.json()["code"] == "visibility_not_allowed"
     usage = dm.get(f"{URL}/usage?campaign_id={cid}").json()
     assert usage["assets"] == 4 and usage["bytes"] > 0
+
+
+def raw(api, data: bytes, content_type: str = "image/png", url: str = f"{URL}/uploads/raw",
+        method: str = "POST", **params):
+    return api.request(method, url, content=data, params=params,
+                       headers={"Content-Type": content_type})
+
+
+def test_raw_binary_uploads_keep_their_nul_bytes(player, other_player):
+    data = png((0, 0, 0))
+    assert b"\x00" in data  # what the shared middleware refuses in JSON and text bodies
+    r = raw(player, data, kind="token", prompt="my token")
+    assert r.status_code == 201, r.text
+    v = r.json()
+    assert r.headers["location"] == f"{URL}/versions/{v['version_id']}"
+    assert (v["content_type"], v["size"], v["meta"]["kind"]) == ("image/png", len(data), "token")
+    assert v["meta"]["width"] == 64 and v["meta"]["prompt"] == "my token"
+    assert player.get(v["urls"]["content"]).content == data
+    # A JPEG declared as WebP is stored as what it decodes as.
+    buf = io.BytesIO()
+    Image.new("RGB", (40, 30), (200, 10, 10)).save(buf, "JPEG")
+    r = raw(player, buf.getvalue(), "image/webp", parent_version_id=v["version_id"])
+    assert r.status_code == 201, r.text
+    v2 = r.json()
+    assert (v2["content_type"], v2["number"], v2["parent_version_id"]) == (
+        "image/jpeg", 2, v["version_id"])
+    # PUT: a new version of the asset, its parent the latest.
+    r = raw(player, png((5, 5, 5)), method="PUT", url=f"{URL}/{v['asset_id']}/content")
+    assert r.status_code == 201, r.text
+    assert (r.json()["number"], r.json()["parent_version_id"]) == (3, v2["version_id"])
+    r = raw(other_player, png((6, 6, 6)), method="PUT", url=f"{URL}/{v['asset_id']}/content")
+    assert r.status_code == 404 and r.json()["code"] == "asset_not_found"
+    # The same bytes in a JSON body are still refused for their NULs, before any route.
+    r = player.post(f"{URL}/uploads", content=b'{"content_base64": "\x00"}',
+                    headers={"Content-Type": "application/json"})
+    assert r.status_code == 422 and r.json()["code"] == "nul_byte"
+
+
+def test_bad_raw_uploads_store_nothing(player, settings):
+    cases = [
+        (png(), "application/octet-stream", 415, "unsupported_media_type"),
+        (png(), "image/gif", 415, "unsupported_media_type"),
+        (b"\x00\x01 not an image", "image/png", 422, "upload_not_image"),
+        (b"", "image/png", 422, "upload_empty"),
+        (b"\x89PNG" + b"\x00" * settings.asset_max_upload_bytes, "image/png", 413,
+         "upload_too_large"),
+    ]
+    for data, content_type, status, code in cases:
+        r = raw(player, data, content_type)
+        assert r.status_code == status, (code, r.text)
+        assert r.json()["code"] == code
+    r = raw(player, png(), visibility="everyone")
+    assert r.status_code == 422 and r.json()["code"] == "validation_error"
+    assert player.get(URL).json()["total"] == 0

@@ -157,11 +157,14 @@ def test_records_versions_if_match_and_history(dm, player):
 def test_bad_bodies_and_references_are_422(dm):
     cid = make_campaign(dm)
     r = dm.post(f"{BASE}/{cid}/records", json={"kind": "npc", "body": {"nom": "x"}})
-    assert r.status_code == 422 and r.json()["code"] == "validation_error"
+    assert r.status_code == 422 and r.json()["code"] == "record_invalid"
     assert {e["path"] for e in r.json()["errors"]} >= {"body.name", "body.nom"}
     r = dm.post(f"{BASE}/{cid}/records",
                 json={"kind": "npc", "body": {"name": "x", "location_id": 424242}})
     assert r.json()["code"] == "invalid_reference"
+    r = dm.post(BASE, json={"name": "x", "ruleset": "2024", "calendar": {
+        "months": [{"name": "Frost", "days": 10}], "current": {"year": 1, "day": 11}}})
+    assert r.status_code == 422 and r.json()["code"] == "bad_world_date"
     r = dm.post(f"{BASE}/{cid}/records", json={"kind": "award", "body": {}})
     assert r.json()["code"] == "record_kind_routed"
     r = dm.post(f"{BASE}/{cid}/records",

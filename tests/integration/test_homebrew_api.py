@@ -74,7 +74,7 @@ def test_only_admins_register_global_homebrew(player, dm):
     assert r.status_code == 403 and r.json()["code"] == "forbidden"
     r = dm.post(URL, json=BLADE)
     assert r.status_code == 403 and r.json()["code"] == "forbidden"
-    assert "campaigns" in r.json()["detail"]
+    assert "scope=campaign:" in r.json()["detail"]
 
 
 def test_conflicts_and_bad_entries(admin):

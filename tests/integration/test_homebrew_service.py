@@ -69,16 +69,21 @@ def test_only_admins_register_global_homebrew(users, homebrew):
         with pytest.raises(Forbidden) as err:
             homebrew(users[role], "register", "2024", BLADE)
         assert "homebrew:write:global" in err.value.detail
-    assert "campaigns exist" in err.value.detail  # the DM is told what it will be able to do
+    assert "scope=campaign:" in err.value.detail  # the DM is told what they can do instead
     out = homebrew(users["admin"], "register", "2024", BLADE)
     assert out["scope"] == "global" and out["author_id"] == users["admin"].user_id
     assert out["created_at"].tzinfo is not None
 
 
-def test_only_the_global_scope_is_accepted_now(users, homebrew):
+def test_scopes_are_global_or_a_campaign(users, homebrew):
+    for scope in ("campaign:0", "campaign:x", "party", "campaign:1 "):
+        with pytest.raises(InvalidRequest) as err:
+            homebrew(users["admin"], "register", "2024", BLADE, scope=scope)
+        assert err.value.code == "homebrew_scope_invalid"
+    # Without a membership check (as the character service builds it), no campaign scope.
     with pytest.raises(InvalidRequest) as err:
         homebrew(users["admin"], "register", "2024", BLADE, scope="campaign:1")
-    assert err.value.code == "homebrew_scope_invalid"
+    assert err.value.code == "homebrew_scope_unavailable"
 
 
 def test_get_and_list(users, homebrew):

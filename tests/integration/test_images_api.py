@@ -5,85 +5,36 @@ styles, and bad input that stores nothing."""
 
 from __future__ import annotations
 
-import base64
+import dataclasses
 import io
 import json
 import time
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from PIL import Image
 from sqlalchemy import func, select
-from starlette.testclient import TestClient
 
-from deployments.apps import compose_local
 from domain.assets.models import AssetVersion
 from domain.images.jobs import JobQueue
 from domain.images.models import ImageJob
-from models import tiny_sd
-from tests.support import Api, signup
-
-URL = "/api/v2/images"
-
-
-@pytest.fixture(scope="session")
-def tiny_model(tmp_path_factory) -> Path:
-    return tiny_sd.ensure(tmp_path_factory.mktemp("models") / tiny_sd.NAME)
+from tests.images_support import URL, b64, composed, generate, pipeline_calls, png, wait
+from tests.support import signup
 
 
 @pytest.fixture
-def composed(db, settings, tiny_model) -> Iterator[tuple[TestClient, dict]]:
-    models = settings.data_dir / "models"
-    models.mkdir(parents=True, exist_ok=True)
-    (models / tiny_sd.NAME).symlink_to(tiny_model)  # built once per session
-    app, ingresses = compose_local(settings, db)
-    ingresses["images"].campaigns = ingresses["campaigns"]
-    with TestClient(app, raise_server_exceptions=False) as client:
-        yield client, ingresses
+def app(db, settings):
+    with composed(db, settings) as app:
+        yield app
 
 
 @pytest.fixture
-def client(composed) -> TestClient:
-    return composed[0]
+def client(app):
+    return app[0]
 
 
 @pytest.fixture
-def images(composed):
-    return composed[1]["images"]
-
-
-def pipeline_calls(images) -> int:
-    engine = images.engine._engine
-    return engine.pipeline_calls if engine else 0
-
-
-def png(colour=(10, 120, 200), size=(64, 64), noise: bool = True) -> bytes:
-    img = Image.new("RGB", size, colour)
-    if noise:  # not uniform: the output check refuses flat pictures
-        img = Image.effect_noise(size, 60).convert("RGB")
-    buf = io.BytesIO()
-    img.save(buf, "PNG")
-    return buf.getvalue()
-
-
-def b64(data: bytes) -> str:
-    return base64.b64encode(data).decode()
-
-
-def generate(api: Api, **body):
-    return api.post(f"{URL}/generate", json={"kind": "portrait", "prompt": "a red dragon",
-                                             "seed": 7, **body})
-
-
-def wait(api: Api, job_id: int, timeout: float = 60) -> dict:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        job = api.get(f"{URL}/jobs/{job_id}").json()
-        if job["state"] in ("succeeded", "failed", "cancelled"):
-            return job
-        time.sleep(0.1)
-    raise AssertionError(f"job {job_id} did not finish: {job}")
+def images(app):
+    return app[1]["images"]
 
 
 def counts(db) -> tuple[int, int]:
@@ -311,3 +262,132 @@ def test_a_job_whose_replica_died_mid_job_is_run_again(client, images, db):
     done = client.portal.call(images.worker.run_one)
     assert done.id == job["id"] and done.state == "succeeded" and done.attempts == 2
     assert len(done.images) == 1 and counts(db)[0] == 1
+
+
+def new_campaign(dm, *players) -> int:
+    r = dm.post("/api/v2/campaigns", json={"name": "Mapped", "ruleset": "2024"})
+    assert r.status_code == 201, r.text
+    cid = r.json()["id"]
+    for p in players:
+        assert dm.post(f"/api/v2/campaigns/{cid}/members",
+                       json={"user_id": p.user_id}).status_code == 201
+    return cid
+
+
+def test_a_map_through_images_and_its_restyle_keeps_the_geometry(client, images, db):
+    dm = signup(client, "map-dm")  # the first account: admin, may create campaigns
+    cid = new_campaign(dm)
+    # 16x12 cells at 13 px: 208x156 px, not a multiple of 8 (rendered at 208x152, fitted back)
+    body = {"kind": "dungeon", "seed": 5, "width": 16, "height": 12, "grid_px": 13,
+            "campaign_id": cid}
+    r = dm.post(f"{URL}/generate/map", json=body)
+    assert r.status_code == 201, r.text
+    plain = r.json()
+    assert plain["restyle"] is None and plain["map"]["cached"] is False
+    r = dm.post(f"{URL}/generate/map", json={**body, "restyle": {
+        "style": "ink-sketch", "strength": 0.3, "steps": 4, "seed": 11}, "mode": "sync"})
+    assert r.status_code == 201, r.text
+    out = r.json()
+    made, job = out["map"], out["restyle"]
+    assert made["cached"] is True and made["image"] == plain["map"]["image"]
+    assert job["state"] == "succeeded" and job["operation"] == "restyle", job
+    restyled = job["images"][0]["version"]
+    source = made["image"]
+    assert (restyled["asset_id"], restyled["number"], restyled["parent_version_id"]) == (
+        source["asset_id"], 2, source["version_id"])
+    assert restyled["meta"]["kind"] == "map" and restyled["meta"]["style"] == "ink-sketch"
+    assert (restyled["meta"]["width"], restyled["meta"]["height"]) == (208, 156)
+    extra = restyled["meta"]["extra"]
+    assert extra["vtt_version_id"] == made["vtt"]["version_id"]
+    assert extra["layout_version_id"] == made["layout_asset"]["version_id"]
+    assert extra["operation"] == "img2img" and extra["strength"] == 0.3
+    data = dm.get(restyled["urls"]["content"]).content
+    assert Image.open(io.BytesIO(data)).size == (208, 156)
+    assert restyled["sha256"] != source["sha256"]
+    # The layout and the .dd2vtt are the generator's, untouched.
+    vtt = dm.get(f"/api/v2/assets/{made['vtt']['asset_id']}/versions").json()
+    assert [v["sha256"] for v in vtt] == [made["vtt"]["sha256"]]
+    doc = json.loads(dm.get(made["vtt"]["urls"]["content"]).content)
+    assert doc["line_of_sight"] and len(doc["portals"]) == len(made["layout"]["doors"])
+    assert doc["resolution"]["pixels_per_grid"] == 13
+    # The map (and its restyle) are the DM's secret by default.
+    player = signup(client, "map-player")
+    assert dm.post(f"/api/v2/campaigns/{cid}/members",
+                   json={"user_id": player.user_id}).status_code == 201
+    assert player.get(restyled["urls"]["content"]).status_code == 404
+
+
+def test_a_restyle_that_cannot_run_stores_no_map(client, images, db):
+    dm = signup(client, "map-dm-2")
+    big = {"kind": "cave", "seed": 1, "width": 40, "height": 30, "grid_px": 50,
+           "restyle": {"strength": 0.3}}
+    r = dm.post(f"{URL}/generate/map", json=big)
+    assert r.status_code == 422 and r.json()["code"] == "size_too_large", r.text
+    r = dm.post(f"{URL}/generate/map", json={**big, "grid_px": 10,
+                                            "restyle": {"style": "no-such"}})
+    assert r.status_code == 422 and r.json()["code"] == "unknown_style"
+    r = dm.post(f"{URL}/generate/map", json={**big, "grid_px": 10, "restyle": {
+        "prompt": "a nude elf"}})
+    assert r.status_code == 422 and r.json()["code"] == "prompt_refused"
+    r = dm.post(f"{URL}/generate/map", json={**big, "campaign_id": 999})
+    assert r.status_code == 404
+    assert counts(db) == (0, 0)
+
+
+def test_flagged_images_are_regenerated_with_new_seeds_as_new_versions(client, images):
+    dm = signup(client, "regen-dm")
+    cid = new_campaign(dm)
+    strict = dataclasses.replace(images.image_settings, style_threshold=1.01)  # all flagged
+    images.image_settings = strict
+    first = generate(dm, campaign_id=cid, seed=10, steps=2).json()["images"][0]
+    assert first["style_score"]["flagged"] is True and first["tries"] == 1
+    asset_id = first["version"]["asset_id"]
+    r = dm.post(f"{URL}/{asset_id}/regenerate", json={"tries": 2, "seed": 50})
+    assert r.status_code == 201, r.text
+    (again,) = r.json()["images"]
+    assert again["tries"] == 2 and again["seed"] in (50, 51)  # the better of two, still flagged
+    assert again["style_score"]["flagged"] is True
+    v2 = again["version"]
+    assert (v2["asset_id"], v2["number"], v2["parent_version_id"]) == (
+        asset_id, 2, first["version"]["version_id"])
+    assert v2["meta"]["seed"] == again["seed"] and v2["meta"]["prompt"] == "a red dragon"
+    images.image_settings = dataclasses.replace(strict, style_threshold=0.0)  # all pass
+    r = dm.post(f"{URL}/{asset_id}/regenerate")
+    assert r.status_code == 201, r.text
+    (passed,) = r.json()["images"]
+    assert passed["tries"] == 1 and passed["style_score"]["flagged"] is False
+    assert passed["version"]["number"] == 3
+    r = dm.post(f"{URL}/{asset_id}/regenerate")  # its latest version passes now
+    assert r.status_code == 409 and r.json()["code"] == "image_not_flagged"
+    player = signup(client, "regen-player")
+    assert dm.post(f"/api/v2/campaigns/{cid}/members",
+                   json={"user_id": player.user_id}).status_code == 201
+    assert player.post(f"{URL}/{asset_id}/regenerate").status_code == 404  # the DM's secret
+    # The option on /generate: up to N more seeds when the first is flagged.
+    images.image_settings = strict
+    r = generate(dm, campaign_id=cid, seed=20, steps=2, regenerate_if_flagged=2)
+    assert r.status_code == 201, r.text
+    (best,) = r.json()["images"]
+    assert best["tries"] == 3 and best["seed"] in (20, 21, 22)
+    assert best["version"]["number"] == 1
+
+
+def test_cancel_interrupts_the_running_pipeline(client, images, db):
+    user = signup(client, "impatient")
+    job = generate(user, mode="async", steps=50, width=128, height=128).json()
+    deadline = time.monotonic() + 60
+    while user.get(f"{URL}/jobs/{job['id']}").json()["step"] < 1:
+        assert time.monotonic() < deadline, "the job never started"
+        time.sleep(0.05)
+    r = user.post(f"{URL}/jobs/{job['id']}/cancel")
+    assert r.status_code == 200 and r.json()["state"] == "running"
+    done = wait(user, job["id"])
+    assert done["state"] == "cancelled" and done["step"] < 50
+    engine = images.engine._engine
+    deadline = time.monotonic() + 30
+    while engine.interrupted_calls == 0:  # the pipeline stopped at its next step
+        assert time.monotonic() < deadline, "the pipeline ran on"
+        time.sleep(0.05)
+    assert counts(db)[0] == 0
+    # The engine goes on working after an interrupted call.
+    assert generate(user, steps=2).json()["state"] == "succeeded"

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+import time
 
 import numpy as np
 import pytest
@@ -16,6 +17,7 @@ from deployments.images.engine import (
     ImageEngine,
     Progress,
     Rendered,
+    RenderFailed,
     RenderRequest,
 )
 from domain.images.schemas import RenderSpec
@@ -95,3 +97,36 @@ def test_img2img_and_inpaint_take_their_sources(engine):
     left = np.abs(changed[:, :32] - original[:, :32]).mean()
     right = np.abs(changed[:, 32:] - original[:, 32:]).mean()
     assert left > right
+
+
+def test_a_call_stops_at_the_next_step_only_when_all_its_requests_are_cancelled(engine):
+    def run(cancelled: set[int]) -> list[list]:
+        requests = [RenderRequest(spec=spec(s, steps=8)) for s in (1, 2)]
+        for i in cancelled:  # their callers went away (over Serve: render's cleanup)
+            requests[i]._cancelled = True
+        return collect(engine, requests)
+
+    before = engine.interrupted_calls
+    one = run({0})  # the other still wants its image: the call runs on
+    assert all(isinstance(events[-1], Rendered) for events in one)
+    assert engine.interrupted_calls == before
+    both = run({0, 1})
+    assert engine.interrupted_calls == before + 1
+    for events in both:
+        assert [e.step for e in events if isinstance(e, Progress)] == [1]
+        assert isinstance(events[-1], RenderFailed) and "stopped early" in events[-1].detail
+
+
+def test_closing_the_batch_early_stops_its_pipeline_call(engine):
+    before = engine.interrupted_calls
+
+    async def run() -> None:
+        batch = engine.run_batch([RenderRequest(spec=spec(3, steps=40))])
+        await anext(batch)  # the first step's progress
+        await batch.aclose()  # in process, a cancelled job's consumer goes away like this
+        deadline = time.monotonic() + 20
+        while engine.interrupted_calls == before:
+            assert time.monotonic() < deadline, "the pipeline ran all 40 steps"
+            await asyncio.sleep(0.02)
+
+    asyncio.run(run())

@@ -11,6 +11,7 @@ import pytest
 from PIL import Image
 from pydantic import ValidationError
 
+from domain.errors import InvalidRequest
 from domain.maps.generate import layout_for, make_map
 from domain.maps.layout import DOOR, ROCK, Layout, MapRequest
 from domain.maps.walls import wall_segments
@@ -118,7 +119,8 @@ def test_png_and_dd2vtt(kind):
 
 
 def test_requests_that_are_too_big_are_refused():
-    with pytest.raises(ValidationError, match="grid_px"):
-        MapRequest(width=120, height=100, grid_px=100)
+    with pytest.raises(InvalidRequest, match="grid_px") as err:
+        make_map(MapRequest(width=120, height=100, grid_px=100))
+    assert err.value.code == "map_too_large"
     with pytest.raises(ValidationError):
         MapRequest(width=5)
