@@ -7,12 +7,12 @@
    before) to its handler; p50/p99/max.
 
 The handler does no work of its own beyond the hub's: the dedupe row (`event_processed`) in
-its transaction, so the numbers are the hub's cost. PostgreSQL, and Redis Streams (or the
-database transport with --transport database).
+its transaction, so the numbers are the hub's cost. PostgreSQL, with Redis Streams and with
+the database transport (`--transport redis|database|both`).
 
 Run: .venv/bin/python benchmarks/events_throughput.py \
        [--postgres postgresql+psycopg://postgres@127.0.0.1:5432/lk_events] \
-       [--redis redis://127.0.0.1:6379/2] [--transport redis|database] [--events 20000] \
+       [--redis redis://127.0.0.1:6379/2] [--transport both] [--events 20000] \
        [--rate 1000] [--seconds 10] [--poll-ms 50]
 It drops and recreates the database `<name>_bench`.
 """
@@ -146,13 +146,30 @@ def latency(db: Database, args, prefix: str) -> tuple[list[float], float]:
     return recorder.latencies, offered
 
 
+def run(args, transport: str) -> tuple[float, list[float], float]:
+    args.transport = transport
+    prefix = f"lk-bench:{uuid.uuid4().hex[:8]}:"
+    db = Database(fresh_database(args.postgres))
+    try:
+        rate = throughput(db, args, prefix + "t:")
+        lat, offered = latency(db, args, prefix + "l:")
+    finally:
+        db.dispose()
+        if transport == "redis":
+            redis = Redis.from_url(args.redis)
+            keys = list(redis.scan_iter(f"{prefix}*"))
+            if keys:
+                redis.delete(*keys)
+    return rate, sorted(x * 1000 for x in lat), offered
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument(
         "--postgres", default="postgresql+psycopg://postgres@127.0.0.1:5432/lk_events"
     )
     parser.add_argument("--redis", default="redis://127.0.0.1:6379/2")
-    parser.add_argument("--transport", choices=["redis", "database"], default="redis")
+    parser.add_argument("--transport", choices=["redis", "database", "both"], default="both")
     parser.add_argument("--events", type=int, default=20_000)
     parser.add_argument("--rate", type=int, default=1000)
     parser.add_argument("--seconds", type=float, default=10)
@@ -160,30 +177,20 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=100)
     args = parser.parse_args()
 
-    prefix = f"lk-bench:{uuid.uuid4().hex[:8]}:"
-    db = Database(fresh_database(args.postgres))
-    try:
-        rate = throughput(db, args, prefix + "t:")
+    transports = ["redis", "database"] if args.transport == "both" else [args.transport]
+    results = {t: run(args, t) for t in transports}
+    print(f"$ .venv/bin/python benchmarks/events_throughput.py {' '.join(sys.argv[1:])}\n")
+    print(
+        f"| transport | events/s end to end ({args.events:,} queued) | offered events/s | "
+        "delivered | p50 ms | p99 ms | max ms |\n|---|---|---|---|---|---|---|"
+    )
+    for transport, (rate, lat_ms, offered) in results.items():
+        p99 = lat_ms[min(len(lat_ms) - 1, int(len(lat_ms) * 0.99))]
         print(
-            f"throughput ({args.transport}): {args.events} events in the outbox, "
-            f"{rate:,.0f} events/s end to end",
-            flush=True,
+            f"| {transport} | {rate:,.0f} | {offered:,.0f} for {args.seconds:g} s | "
+            f"{len(lat_ms):,} | {statistics.median(lat_ms):.0f} | {p99:.0f} | {lat_ms[-1]:.0f} |"
         )
-        lat, offered = latency(db, args, prefix + "l:")
-        lat_ms = sorted(x * 1000 for x in lat)
-        p99 = lat_ms[int(len(lat_ms) * 0.99) - 1]
-        print(
-            f"latency ({args.transport}) at {offered:,.0f} events/s offered for "
-            f"{args.seconds:g} s ({len(lat_ms)} events): p50 {statistics.median(lat_ms):.1f} ms, "
-            f"p99 {p99:.1f} ms, max {lat_ms[-1]:.1f} ms (poll {args.poll_ms} ms)"
-        )
-    finally:
-        db.dispose()
-        if args.transport == "redis":
-            redis = Redis.from_url(args.redis)
-            keys = list(redis.scan_iter(f"{prefix}*"))
-            if keys:
-                redis.delete(*keys)
+    print(f"\n(poll {args.poll_ms} ms, batch {args.batch}; PostgreSQL and Redis on this host)")
 
 
 if __name__ == "__main__":

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import random
 import socket
 from pathlib import Path
@@ -65,12 +66,20 @@ def free_port() -> int:
     raise RuntimeError("no free port in 20000-29999")
 
 
+# Models built or converted once per machine (Gemma's conversion takes a while), shared by
+# every test cluster; the builders rename into place, so concurrent builds are safe.
+MODELS_DIR = Path(
+    os.environ.get("LOREKEEPER_TEST_MODELS_DIR", Path.home() / ".cache" / "lorekeeper" / "models")
+)
+
+
 def cluster_env(data_dir: Path, **extra: str) -> dict[str, str]:
     """Environment for a test cluster of its own: data under `data_dir`, and free ports where
     Serve's fixed defaults (HAProxy stats 8404 and metrics 9101, fallback proxy 8500) would
     clash with any other cluster on this machine. `LOREKEEPER_PORT` is the HTTP port."""
     return {
         "LOREKEEPER_DATA_DIR": str(data_dir),
+        "LOREKEEPER_MODELS_DIR": str(MODELS_DIR),
         "LOREKEEPER_PORT": str(free_port()),
         "LOREKEEPER_METRICS_PORT": str(free_port()),
         "RAY_SERVE_HAPROXY_STATS_PORT": str(free_port()),

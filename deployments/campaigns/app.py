@@ -45,7 +45,7 @@ class CampaignsIngress(AppIngress):
             routers=[api_router.router, records_router.router, play_router.router],
         )
         app.state.campaigns = self.campaigns
-        app.state.feeds = Feeds(self.db)  # the live streams' shared pollers
+        self.feeds = app.state.feeds = Feeds(self.db)  # the live streams' shared pollers
         return app
 
     async def access(self, principal: Principal, campaign_id: int) -> CampaignAccess:

@@ -197,8 +197,7 @@ class Generator:
 
         def check(gen: tuple[Generation, bool]) -> list[Violation]:
             item, violations = parse_content(gen[0].text, schema)
-            example = prompts.EXAMPLES[kind]
-            return violations or check_content(item, ctx, self.limits.policy, example)  # type: ignore[arg-type]
+            return violations or check_content(item, ctx, self.limits.policy)  # type: ignore[arg-type]
 
         (gen, cached), attempts = await until_valid(
             lambda n: self._complete(principal, req.campaign_id, prep, _retry(params, n)),

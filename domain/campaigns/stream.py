@@ -76,17 +76,16 @@ class CampaignLog:
         self, campaign_id: int, after: int, user_ids: Collection[int], limit: int = 200
     ) -> LogRead:
         rows = read_after(self.session, campaign_id, after, limit)
-        roles = dict(
-            self.session.execute(
-                select(CampaignMember.user_id, CampaignMember.role).where(
-                    CampaignMember.campaign_id == campaign_id,
-                    CampaignMember.user_id.in_(list(user_ids)),
-                )
-            ).tuples()
+        members = self.session.execute(
+            select(CampaignMember.user_id, CampaignMember.role).where(
+                CampaignMember.campaign_id == campaign_id,
+                CampaignMember.user_id.in_(list(user_ids)),
+            )
         )
+        roles: dict[int, CampaignRole] = {uid: role for uid, role in members}  # type: ignore[misc]
         return LogRead(
             events=[event_out(r) for r in rows],
-            roles=roles,  # type: ignore[arg-type]
+            roles=roles,
             last_seq=rows[-1].seq if rows else after,
             more=len(rows) == limit,
         )

@@ -4,8 +4,6 @@ Every prompt for a campaign carries its style guide and example passages."""
 
 from __future__ import annotations
 
-import json
-
 from domain.campaigns.context import CampaignContext
 
 STORY_TASKS = {
@@ -13,45 +11,6 @@ STORY_TASKS = {
     "scene": ("Scene description (what the party sees, hears and smells)", "The scene:\n"),
     "dialogue": ("A line of dialogue", ""),
     "recap": ("Recap of the chapter so far", "Recap:\n"),
-}
-# One example answer per structured kind (a setting of its own, so that nothing of it leaks
-# into the campaign): a base model follows a shown format far better than a described one.
-EXAMPLES = {
-    "npc": {
-        "name": "Hobb Tanner",
-        "race": "halfling",
-        "role": "ferryman",
-        "description": "A wiry halfling with tar-stained hands.",
-        "personality": "gruff, honest",
-        "motivation": "pay off his boat",
-        "secret": "he carries smugglers at night",
-        "alive": True,
-    },
-    "location": {
-        "name": "The Leaning Mill",
-        "kind": "site",
-        "description": "A crooked watermill on a silted river.",
-        "features": ["a jammed wheel", "flour sacks hiding a trapdoor"],
-    },
-    "plot_hook": {
-        "title": "The Missing Miller",
-        "summary": "The miller vanished the night the wheel stopped.",
-        "stakes": "the village runs out of bread",
-    },
-    "encounter": {
-        "title": "Ambush at the Ford",
-        "difficulty": "medium",
-        "monsters": [{"name": "bandit", "count": 4}, {"name": "bandit captain", "count": 1}],
-        "tactics": "they strike from the reeds",
-        "treasure": "a purse of 30 gp",
-    },
-    "magic_item": {
-        "name": "Lantern of the Patient Eye",
-        "rarity": "uncommon",
-        "attunement": False,
-        "description": "Its light shows footprints up to a day old.",
-    },
-    "theme": {"score": 0.9, "reasons": ["brave heroes protect the weak, as the theme wants"]},
 }
 CONTENT_TASKS = {
     "npc": "a non-player character",
@@ -90,20 +49,14 @@ def story(
 
 
 def content(ctx: CampaignContext, notes: str, kind: str, instructions: str) -> str:
-    label = kind.replace("_", " ").title()
-    task = (
-        f"Create {CONTENT_TASKS[kind]} for this campaign, new and unlike the example. "
-        f"{instructions}\n\nExample {label} (from another campaign) as JSON:\n"
-        f"{json.dumps(EXAMPLES[kind])}"
-    )
-    return _page(ctx, notes, task, f"New {label} as JSON:\n")
+    task = f"Create {CONTENT_TASKS[kind]} for this campaign. {instructions}".strip()
+    return _page(ctx, notes, task, f"{kind.replace('_', ' ').title()} as JSON:\n")
 
 
 def theme_check(ctx: CampaignContext, text: str) -> str:
     task = (
         "Rate how well the passage below fits the campaign's theme and tone, from 0 (not at "
-        "all) to 1 (fully), with short reasons. Example rating as JSON:\n"
-        f"{json.dumps(EXAMPLES['theme'])}"
+        "all) to 1 (fully), with short reasons."
     )
     return _page(ctx, "", f"{task}\n\nPassage:\n{text}", "Rating as JSON:\n")
 

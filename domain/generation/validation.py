@@ -9,7 +9,7 @@ import json
 import re
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from pydantic import BaseModel, ValidationError
 
@@ -65,17 +65,9 @@ def parse_content(text: str, schema: type[M]) -> tuple[M | None, list[Violation]
         return None, [Violation("schema_invalid", f"Not a valid {schema.__name__}: {exc}"[:500])]
 
 
-def check_content(
-    content: Content,
-    ctx: CampaignContext,
-    policy: Sequence[str],
-    example: dict[str, Any] | None = None,
-) -> list[Violation]:
-    """`example`: the one the prompt showed; a copy of it is no new content."""
+def check_content(content: Content, ctx: CampaignContext, policy: Sequence[str]) -> list[Violation]:
     out = _terms(content.model_dump_json(), ctx, policy)
-    name = getattr(content, "name", "") or getattr(content, "title", "")
-    if example and name.lower() in (str(example.get(k, "")).lower() for k in ("name", "title")):
-        out.append(Violation("copied_example", f"{name!r} is the prompt's example, not new."))
+    name = getattr(content, "name", "")
     known = [i for i in (*ctx.items, *ctx.characters) if i.name.lower() == name.lower()]
     for item in known:
         kind = (

@@ -215,6 +215,12 @@ class ImageService:
         asset, at the map's exact pixel size; its layout and .dd2vtt stay the generator's."""
         source = made.image
         self._check_campaign(source.meta.campaign_id)
+        if source.creator_id != self.principal.user_id and not (self.access and self.access.is_dm):
+            raise Forbidden(  # an identical map another member made: theirs to restyle
+                "This map is someone else's; only its creator or the campaign's DMs restyle "
+                "it. Ask for another seed to get a map of your own.",
+                code="asset_not_yours",
+            )
         params, style_id = self._restyle_params(req)
         source_sha = source.sha256
         spec = self._spec("img2img", kind="map", inputs=(source_sha, None),

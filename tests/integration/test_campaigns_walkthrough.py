@@ -220,3 +220,23 @@ def test_a_dm_runs_a_session_and_the_players_characters_level_up_live(hub_client
     assert _renumbered(again) == _renumbered(exported)
     theirs = _ok(players[0].get(f"{BASE}/{cid}/export"))
     assert not any(secret in json.dumps(theirs) for secret in SECRETS)
+
+
+def test_an_award_of_an_item_the_rules_do_not_know_fails_whole(client, dm, player):
+    """Checked when awarded, not only when applied: otherwise the award would be recorded
+    and its event dead-lettered by the hub."""
+    cid = _ok(dm.post(BASE, json={"name": "Curse of Strahd", "ruleset": "2024"}), 201)["id"]
+    _ok(dm.post(f"{BASE}/{cid}/members", json={"user_id": player.user_id}), 201)
+    char = _ok(player.post("/api/v2/characters", json=copy.deepcopy(EXAMPLE_2024)), 201)["id"]
+    _ok(player.post(f"{BASE}/{cid}/characters", json={"character_id": char}), 201)
+    game = _ok(dm.post(f"{BASE}/{cid}/sessions", json={"title": "S1", "date": "2026-01-10"}),
+               201)
+    before = _ok(dm.get(f"{BASE}/{cid}/events"))["last_seq"]
+    url = f"{BASE}/{cid}/sessions/{game['id']}/awards"
+    good = {"character_id": char, "xp": 100, "items": [{"item": "potion-of-healing"}]}
+    bad = {"character_id": char, "items": [{"item": "sword-of-later"}]}
+    r = dm.post(url, json={"awards": [good, bad]})
+    assert r.status_code == 422 and r.json()["code"] == "item_unknown"
+    assert r.json()["errors"][0]["path"] == "awards.1.items.0.item"
+    assert _ok(dm.get(f"{BASE}/{cid}/events", params={"after": before}))["items"] == []
+    assert _ok(dm.get(f"{BASE}/{cid}/records", params={"kind": "award"}))["total"] == 0

@@ -5,11 +5,13 @@ the circuit breaker. The same handlers run on both."""
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import event as sqla_event
 from sqlalchemy import func, select, update
 
 from domain.campaigns.events import ItemAwarded, XpAwarded
 from domain.characters.examples import EXAMPLE_2024
 from domain.errors import Unavailable
+from domain.events import outbox
 from domain.events.handlers import ConsumerGroup, Handler
 from domain.events.models import OutboxEvent
 from domain.events.schemas import Event
@@ -221,3 +223,57 @@ def _event_id(db, seq_rank: int):
     """The id of the n-th logged event (1-based)."""
     with db.session() as session:
         return session.scalars(select(OutboxEvent.id).order_by(OutboxEvent.seq)).all()[seq_rank - 1]
+
+
+def test_a_batch_commits_once_and_a_failing_handler_rolls_back_alone(make_hub, db):
+    calls: list[int] = []
+
+    def handle(session, event: Reindexed) -> None:
+        calls.append(event.n)
+        outbox.record(session, Awarded(n=event.n))  # the handler's effect
+        if event.n == 7:
+            raise ValueError("event 7 is poison")
+
+    group = ConsumerGroup.of("batched", Handler(Reindexed, handle))
+    hub = make_hub(groups=[group], batch=50, retry_base_ms=60_000)
+    emit(db, *(Reindexed(n=i) for i in range(20)))
+    assert hub.relay.publish_once() == 20
+    commits: list[object] = []
+
+    def count(conn) -> None:
+        commits.append(conn)
+
+    sqla_event.listen(db.engine, "commit", count)
+    try:
+        assert hub.consumers[0].poll_once() == 20
+    finally:
+        sqla_event.remove(db.engine, "commit", count)
+
+    assert sorted(calls) == list(range(20))
+    with db.session() as session:
+        effects = session.scalars(
+            select(OutboxEvent.payload).where(OutboxEvent.type == Awarded.type)
+        ).all()
+    assert sorted(p["n"] for p in effects) == [i for i in range(20) if i != 7]
+    stats = hub.status()[0]
+    assert stats.dead == 0 and stats.retrying == 1  # 7 alone, waiting for its backoff
+    if db.engine.dialect.name == "postgresql":
+        # The 19 handlers and their acknowledgements in one transaction (the database
+        # transport adds its lease and the retry of 7); one per event before.
+        assert len(commits) <= 3, commits
+
+
+def test_an_event_twice_in_one_batch_applies_once(make_hub, db):
+    calls: list[int] = []
+    group = ConsumerGroup.of("twice", Handler(Reindexed, lambda _s, e: calls.append(e.n)))
+    hub = make_hub(groups=[group])
+    if hub.transport.name != "redis":
+        pytest.skip("the database transport queues an event once per group")
+    emit(db, Reindexed(n=1), Reindexed(n=2))
+    assert hub.relay.publish_once() == 2
+    with db.session() as session:  # the relay died before marking them: they go again
+        session.execute(update(OutboxEvent).values(published_at=None))
+    assert hub.relay.publish_once() == 2
+    assert hub.consumers[0].poll_once() == 4  # both copies in one batch
+    assert sorted(calls) == [1, 2]
+    assert hub.drain() == 0 and hub.status()[0].pending == 0

@@ -315,6 +315,14 @@ def test_a_map_through_images_and_its_restyle_keeps_the_geometry(client, images,
     assert dm.post(f"/api/v2/campaigns/{cid}/members",
                    json={"user_id": player.user_id}).status_code == 201
     assert player.get(restyled["urls"]["content"]).status_code == 404
+    # A party map the DM made is the player's to see (the same request finds it), not to
+    # restyle.
+    shared = {**body, "seed": 6, "visibility": "party"}
+    made = dm.post(f"{URL}/generate/map", json=shared).json()["map"]
+    r = player.post(f"{URL}/generate/map", json={**shared, "restyle": {"strength": 0.3}})
+    assert r.status_code == 403 and r.json()["code"] == "asset_not_yours", r.text
+    assert player.post(f"{URL}/generate/map", json=shared).json()["map"] == {**made,
+                                                                        "cached": True}
 
 
 def test_a_restyle_that_cannot_run_stores_no_map(client, images, db):
