@@ -345,6 +345,8 @@ def main() -> None:
             dm.post(f"{BASE}/{cid}/members", {"user_id": p.id})
         began = time.perf_counter()
         regions, factions = build_campaign(db, dm.id, [p.id for p in players], cid, args.events)
+        with db.engine.connect() as conn:  # what autovacuum does after a bulk load
+            conn.execute(text("ANALYZE"))
         print(
             f"built {args.events} timeline entries in {time.perf_counter() - began:.0f} s",
             file=sys.stderr,

@@ -120,7 +120,8 @@ class Consumer:
         taken = 0
         try:
             with self.db.session() as session:
-                seen = applied(session, self.group.name, {d.envelope.id for d in deliveries})
+                ahead = deliveries[:1] if self._per_event else deliveries
+                seen = applied(session, self.group.name, {d.envelope.id for d in ahead})
                 for delivery in deliveries:
                     if taken and (
                         self._per_event or time.monotonic() - began > self.hub.tx_ms / 1000
@@ -151,8 +152,9 @@ class Consumer:
                 mark_applied(session, self.group.name, fresh)
                 self.transport.ack_in(session, done)
         except Exception as exc:  # nothing of this batch was applied
-            self._batch_failed(deliveries[:taken], failed, exc)
-            return deliveries[taken:]
+            batch = deliveries[: taken or len(deliveries)]  # 0: it failed before the first
+            self._batch_failed(batch, failed, exc)
+            return deliveries[len(batch) :]
         self.transport.acked(done)
         self.processed += len(done)
         for delivery, exc in failed:

@@ -48,6 +48,9 @@ class Count(BaseModel):
     count: int
 
 
+UNKNOWN_GROUP: dict[int | str, dict] = {404: {"description": "`not_found`: no such consumer group"}}
+
+
 @router.get("/groups")
 async def group_status(_: Operator, hub: Hub) -> list[GroupStatus]:
     """Lag, pending, retrying and dead letters per consumer group."""
@@ -60,7 +63,7 @@ async def consumer_registry(_: Operator, hub: Hub) -> list[ConsumerOut]:
     return await anyio.to_thread.run_sync(consumers, hub.db, hub.hub.heartbeat_s)
 
 
-@router.get("/dead-letters")
+@router.get("/dead-letters", responses=UNKNOWN_GROUP)
 async def dead_letters(
     _: Operator, hub: Hub, group: GroupName, limit: Annotated[int, Query(ge=1, le=1000)] = 100
 ) -> list[DeadLetterOut]:
@@ -68,13 +71,13 @@ async def dead_letters(
     return await anyio.to_thread.run_sync(hub.dead_letters, group, limit)
 
 
-@router.post("/dead-letters/redrive")
+@router.post("/dead-letters/redrive", responses=UNKNOWN_GROUP)
 async def redrive(body: RedriveRequest, _: Operator, hub: Hub) -> Count:
     """Deliver dead letters to their group again (after fixing what made them fail)."""
     return Count(count=await anyio.to_thread.run_sync(hub.redrive, body.group, body.ids))
 
 
-@router.post("/replay")
+@router.post("/replay", responses=UNKNOWN_GROUP)
 async def replay(body: ReplayRequest, _: Operator, hub: Hub) -> Count:
     """Deliver logged events from a point to one group again; events the group applied
     before are skipped (handlers dedupe by event id)."""

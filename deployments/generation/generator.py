@@ -133,9 +133,9 @@ class Generator:
             stream = llm.stream_complete(principal, prep.prompt, attempt)
             try:
                 async for chunk in stream:
-                    if chunk.text:
-                        pieces.append(chunk.text)
-                        yield _event("token", {"text": chunk.text})
+                    if text := clean(chunk.text):
+                        pieces.append(text)
+                        yield _event("token", {"text": text})
                     usage = chunk.usage or usage
             except DomainError as exc:
                 yield _event("error", _problem(exc))
@@ -429,6 +429,7 @@ class Generator:
         if deterministic and (hit := await self.cache.get(key)):
             return Generation.model_validate_json(hit), True
         gen = await self._llm().complete(principal, prep.prompt, params)
+        gen.text = clean(gen.text)
         await self._account(principal, campaign_id, gen)
         if deterministic:
             await self.cache.put(key, gen.model_dump_json())
@@ -487,13 +488,20 @@ class Generator:
         return await self.store.run(principal, lambda s: s.record(new, parent_id))
 
 
+def clean(text: str) -> str:
+    """A model can write NUL, which no PostgreSQL text holds and no reader wants."""
+    return text.replace("\x00", "")
+
+
 def generation_schema(model: type[BaseModel], field_chars: int) -> dict[str, Any]:
-    """The model's JSON schema with every string capped at `field_chars` and every list at 5
-    items, so that an answer fits max_tokens; still valid against the model."""
+    """The model's JSON schema for the engine: every string capped at `field_chars` and every
+    list at 5 items, so that an answer fits max_tokens; string patterns left out (xgrammar
+    takes few regex features: the model's own validation checks them, and a miss is
+    regenerated)."""
 
     def cap(node: Any) -> Any:
         if isinstance(node, dict):
-            node = {k: cap(v) for k, v in node.items()}
+            node = {k: cap(v) for k, v in node.items() if k != "pattern"}
             if node.get("type") == "string" and "enum" not in node:
                 node["maxLength"] = min(node.get("maxLength", field_chars), field_chars)
             if node.get("type") == "array":

@@ -5,9 +5,15 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StringConstraints
 
-Name = Annotated[str, StringConstraints(min_length=1, max_length=100, strip_whitespace=True)]
+# A visible character, so that a blank name fails the schema too, not only the strip.
+Name = Annotated[
+    str,
+    StringConstraints(
+        min_length=1, max_length=100, strip_whitespace=True, pattern=r"[^\s\x1c-\x1f]"
+    ),
+]
 Line = Annotated[str, StringConstraints(max_length=500)]
 Text = Annotated[str, StringConstraints(max_length=4000)]
 
@@ -24,7 +30,7 @@ class NPC(Content):
     personality: Line = ""
     motivation: Line = ""
     secret: Line = ""
-    alive: bool = True
+    alive: StrictBool = True
 
 
 class Location(Content):
@@ -56,7 +62,7 @@ class Encounter(Content):
 class MagicItem(Content):
     name: Name
     rarity: Literal["common", "uncommon", "rare", "very rare", "legendary", "artifact"]
-    attunement: bool = False
+    attunement: StrictBool = False
     description: Text
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StringConstraints
 
 from domain.campaigns.records import MAX_ID, RecordKind
 from domain.campaigns.schemas import CampaignDoc
@@ -185,7 +185,7 @@ class CampaignCharacterOut(BaseModel):
 class AwardItem(Request):
     character_id: Id
     xp: int = Field(0, ge=0, le=1_000_000)
-    milestone: bool = False
+    milestone: StrictBool = False
     items: list[dict[str, Any]] = Field(
         default_factory=list,
         max_length=50,

@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any, ClassVar, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictBool, StringConstraints
 
 from domain.campaigns.calendar import WorldDate
 from domain.campaigns.content import NPC, Line, Location, Name, Text
@@ -21,7 +21,12 @@ EntityRef = Annotated[
     StringConstraints(pattern=r"^(record|character):[1-9][0-9]{0,9}$"),
     Field(description='"record:<id>" (an NPC, faction ...) or "character:<id>"'),
 ]
-Label = Annotated[str, StringConstraints(min_length=1, max_length=60, strip_whitespace=True)]
+Label = Annotated[
+    str,
+    StringConstraints(
+        min_length=1, max_length=60, strip_whitespace=True, pattern=r"[^\s\x1c-\x1f]"
+    ),
+]
 
 
 def _text_only(value: Any) -> Any:
@@ -100,7 +105,7 @@ class Plot(Body):
     summary: Text = ""
     state: Label = "seeded"
     stakes: Line = ""
-    arc: bool = Field(False, description="A story arc spanning chapters, not a single plot")
+    arc: StrictBool = Field(False, description="A story arc spanning chapters, not a single plot")
     history: list[StateChange] = Field(default_factory=list)
 
 
@@ -224,7 +229,7 @@ class Award(Body):
     session_id: RecordId
     character_id: RecordId
     xp: int = Field(0, ge=0, le=1_000_000)
-    milestone: bool = False
+    milestone: StrictBool = False
     items: list[dict[str, Any]] = Field(default_factory=list, max_length=50)
     reason: Line = ""
 

@@ -39,7 +39,12 @@ class Style(Strict, StyleGuide):
 
 
 class CampaignDoc(Strict):
-    name: Annotated[str, StringConstraints(min_length=1, max_length=100, strip_whitespace=True)]
+    name: Annotated[
+        str,
+        StringConstraints(
+            min_length=1, max_length=100, strip_whitespace=True, pattern=r"[^\s\x1c-\x1f]"
+        ),
+    ]
     ruleset: Ruleset
     description: Annotated[str, StringConstraints(max_length=4000)] = ""
     theme: Slug | None = Field(None, description="Change it with PUT /{id}/theme.")

@@ -60,7 +60,10 @@ def parse_content(text: str, schema: type[M]) -> tuple[M | None, list[Violation]
     try:
         # strict=False: raw control characters inside strings, which the grammar lets
         # through; the stored output is re-serialised from the validated object.
-        return schema.model_validate(json.loads(text, strict=False)), []
+        parsed = json.loads(
+            text.replace("\\u0000", ""), strict=False
+        )  # no PostgreSQL text holds NUL
+        return schema.model_validate(parsed), []
     except (ValueError, ValidationError) as exc:  # JSONDecodeError is a ValueError
         return None, [Violation("schema_invalid", f"Not a valid {schema.__name__}: {exc}"[:500])]
 

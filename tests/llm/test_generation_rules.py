@@ -14,7 +14,7 @@ import pytest
 from cluster.rate_limit import MemoryRateLimiter
 from cluster.response_cache import MemoryCache, RedisCache, cache_key
 from cluster.token_usage import MemoryLedger, RedisLedger, TokenQuota, admit
-from deployments.generation.generator import generation_schema
+from deployments.generation.generator import clean, generation_schema
 from domain.campaigns.content import NPC, Encounter, Location
 from domain.campaigns.context import CampaignContext, ContextItem, StyleGuide, ThemeSummary
 from domain.errors import RateLimited
@@ -26,6 +26,7 @@ from domain.generation.validation import (
     check_content,
     check_text,
     find_terms,
+    parse_content,
     until_valid,
 )
 
@@ -146,6 +147,14 @@ def test_content_checks_against_canon():
     assert check_content(Location(name="Mira's Inn", description="gore"), ctx, ["gore"])
 
 
+def test_parsing_structured_output():
+    npc, errors = parse_content('{"name": "Br\\u0000ann", "role": "line\nbreak"}', NPC)
+    assert errors == [] and npc.name == "Brann" and npc.role == "line\nbreak"
+    assert clean("a\x00b") == "ab"
+    for text in ("{", '{"name": ""}', '{"name": "x", "alive": "yes"}', "[]"):
+        assert [v.code for v in parse_content(text, NPC)[1]] == ["schema_invalid"], text
+
+
 def test_until_valid_regenerates_within_the_budget():
     calls: list[int] = []
 
@@ -169,6 +178,8 @@ def test_generation_schema_is_tighter_than_the_model():
     monster = schema["$defs"]["EncounterMonster"]["properties"]["name"]
     assert monster["maxLength"] == 20 and schema["properties"]["monsters"]["maxItems"] == 5
     assert "maxLength" not in schema["properties"]["difficulty"]  # an enum
+    assert "pattern" in NPC.model_json_schema()["properties"]["name"]
+    assert "pattern" not in generation_schema(NPC, 20)["properties"]["name"]
     assert generation_schema(NPC, 4000)["properties"]["description"]["maxLength"] == 4000
 
 
