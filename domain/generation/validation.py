@@ -71,6 +71,8 @@ def parse_content(text: str, schema: type[M]) -> tuple[M | None, list[Violation]
 def check_content(content: Content, ctx: CampaignContext, policy: Sequence[str]) -> list[Violation]:
     out = _terms(content.model_dump_json(), ctx, policy)
     name = getattr(content, "name", "")
+    if name and name.lower() == ctx.name.lower():  # small models echo the prompt's title
+        out.append(Violation("canon_conflict", f"{name!r} is the campaign's own name."))
     known = [i for i in (*ctx.items, *ctx.characters) if i.name.lower() == name.lower()]
     for item in known:
         kind = (

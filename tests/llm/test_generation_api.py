@@ -28,6 +28,8 @@ from tests.support import Api, signup
 CONFIG = Path(__file__).with_name("generation_serve_config.yaml")
 LLM = "/api/v2/llm"
 SECRET = "Vex is the lich"
+# The tiny model's every answer holds some of the words it learnt its tokens from.
+CORPUS_WORDS = tuple(sorted(set(re.findall(r"[a-z]{3,}", tiny_llama.CORPUS))))
 
 
 @dataclasses.dataclass
@@ -136,6 +138,36 @@ def test_story_streams(world):
     assert world.player.get(f"{LLM}/generations/{done['id']}").json()["text"] == tokens
 
 
+def test_stream_discards_what_fails_the_checks(world):
+    generator = world.generation.generator
+    limits = generator.limits
+    generator.limits = dataclasses.replace(limits, policy=CORPUS_WORDS, attempts=2)
+    body = {
+        "campaign_id": world.campaign_id,
+        "instructions": "A storm.",
+        "max_tokens": 20,
+        "kind": "beat",
+        "seed": 3,
+        "temperature": 1.0,
+    }
+    try:
+        with world.player.client.stream(
+            "POST", f"{LLM}/generate/story/stream", json=body, headers=world.player.headers
+        ) as r:
+            events = _events(r.iter_lines())
+    finally:
+        generator.limits = limits
+    names = [name for name, _ in events]
+    # Each attempt streams, fails the checks and is discarded; then the refusal.
+    assert names.count("discard") == 2 and names[-2:] == ["discard", "error"], names
+    assert names.index("discard") < len(names) - 3 and names.count("token") > 2
+    discards = [data for name, data in events if name == "discard"]
+    assert [d["attempt"] for d in discards] == [1, 2]
+    assert discards[0]["errors"][0]["code"] == "policy_violation"
+    assert events[-1][1]["code"] == "content_rejected"
+    assert world.player.get(f"{LLM}/generations").json()["total"] == 0
+
+
 def test_a_client_leaving_mid_stream_frees_its_sequence(world, llm_server):
     engine = llm_server.ingress.engine.llm
     body = {
@@ -212,8 +244,8 @@ def test_validation_regenerates_then_refuses(world):
     r = with_policy((word,), seed=5)
     assert r.status_code == 200, r.text
     assert r.json()["attempts"] == 2 and r.json()["text"] == second["text"]
-    # The tiny model's every answer holds some of its corpus's words: never acceptable.
-    r = with_policy(tuple(set(re.findall(r"[a-z]{3,}", tiny_llama.CORPUS))), seed=7)
+    # A policy against the corpus's words: no answer is ever acceptable.
+    r = with_policy(CORPUS_WORDS, seed=7)
     assert r.status_code == 422, r.text
     problem = r.json()
     assert problem["code"] == "content_rejected" and problem["attempts"] == 2

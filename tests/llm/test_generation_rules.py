@@ -143,6 +143,9 @@ def test_content_checks_against_canon():
         "old tom died in this campaign."
     ]
     assert "already a location" in check_content(NPC(name="Greywater"), ctx, [])[0].message
+    assert (
+        "campaign's own name" in check_content(NPC(name="fog over greywater"), ctx, [])[0].message
+    )
     assert "already has a npc" in check_content(NPC(name="Mira"), ctx, [])[0].message
     assert check_content(Location(name="Mira's Inn", description="gore"), ctx, ["gore"])
 
