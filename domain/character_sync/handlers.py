@@ -33,11 +33,19 @@ def _service(session: Session, event: Event) -> tuple[CharacterService, int]:
 
 
 def _reason(event: Event, text: str) -> str:
+    """The character's history is readable by its player: a secret award's words stay with
+    the DMs (the campaign's award record), the history says only where it came from."""
+    if not _public_to_player(event):
+        text = ""
     where = f"campaign {event.campaign_id}"
     session_id = getattr(event, "session_id", None)
     if session_id is not None:
         where += f", session {session_id}"
     return f"{where}: {text}"[:REASON_MAX] if text else where
+
+
+def _public_to_player(event: Event) -> bool:
+    return event.visibility in ("public", "party")
 
 
 def on_xp_awarded(session: Session, event: XpAwarded) -> None:
