@@ -11,6 +11,7 @@ from deployments.characters import api_router
 from deployments.common.config import AppConfig
 from deployments.common.ingress import AppIngress, validated_args
 from deployments.common.runner import ServiceRunner, signed_in
+from domain.campaigns.membership import campaign_roles
 from domain.characters.messages import CharacterOut, CharacterSummary, XpAwardRequest, XpAwardResult
 from domain.characters.service import CharacterService
 from domain.sheet import Ruleset
@@ -31,7 +32,9 @@ class CharactersIngress(AppIngress):
     def create_app(self) -> FastAPI:
         self.characters = ServiceRunner(
             self.db,
-            lambda session, principal: CharacterService(session, signed_in(principal)),
+            lambda session, principal: CharacterService(
+                session, signed_in(principal), campaign_roles
+            ),
             threads=self.config.threads,
         )
         app = self.new_app(

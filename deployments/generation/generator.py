@@ -116,7 +116,7 @@ class Generator:
 
     async def stream_story(self, principal: Principal, req: StoryRequest) -> AsyncIterator[str]:
         """Everything that can fail on the request fails here, before the first event; the
-        events follow: `token`, `discard` (an attempt failed validation: drop its tokens),
+        events follow: `token`, `discard` (an attempt failed the checks: drop its tokens),
         and `done` (the stored output) or `error` (a problem document)."""
         prep = await self._prepare_story(principal, req)
         params = _params(req, STOP["dialogue" if req.kind == "dialogue" else "default"])

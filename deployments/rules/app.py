@@ -10,7 +10,7 @@ from deployments.common.config import AppConfig
 from deployments.common.ingress import AppIngress, validated_args
 from deployments.common.runner import ServiceRunner, signed_in
 from deployments.rules import api_router, homebrew_router
-from deployments.rules.membership import campaign_roles
+from domain.campaigns.membership import campaign_roles
 from domain.homebrew.service import HomebrewService
 
 

@@ -48,6 +48,7 @@ from domain.errors import (
 )
 from domain.events.models import OutboxEvent
 from domain.homebrew.deleted import flag_deleted
+from domain.homebrew.scopes import CampaignRoles
 from domain.homebrew.service import HomebrewService
 from domain.rules import derive, validate
 from domain.rules.charsheet import Sheet, build_sheet
@@ -72,17 +73,23 @@ def _fit(reason: str) -> str:
 
 
 class CharacterService:
-    def __init__(self, session: Session, principal: Principal):
+    def __init__(
+        self, session: Session, principal: Principal, campaign_roles: CampaignRoles | None = None
+    ):
+        """`campaign_roles` (the caller's campaigns): given, a document is checked against
+        the homebrew the caller may see, so another campaign's homebrew is unknown to it."""
         self.session = session
         self.principal = principal
-        self.homebrew = HomebrewService(session, principal)
+        self.homebrew = HomebrewService(session, principal, campaign_roles)
+        self._scoped = campaign_roles is not None
 
     # --- checking -------------------------------------------------------------------------
 
     def check(self, doc: CharacterDoc) -> tuple[ValidationReport, Derived]:
         homebrew = self.homebrew.homebrew_rules(doc.ruleset)
-        report = flag_deleted(validate(doc, homebrew.rules), doc, homebrew.deleted)
-        return report, derive(doc, homebrew.rules)
+        rules = self.homebrew.visible_rules(doc.ruleset) if self._scoped else homebrew.rules
+        report = flag_deleted(validate(doc, rules), doc, homebrew.deleted)
+        return report, derive(doc, rules)
 
     def validate_document(self, doc: CharacterDoc) -> CheckOut:
         report, derived = self.check(doc)

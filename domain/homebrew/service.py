@@ -53,6 +53,7 @@ class HomebrewService:
         self._roles: Mapping[int, str] | None = None
         # Per transaction: a bulk call checks up to 1,000 documents with one homebrew query.
         self._memo: dict[str, HomebrewRules] = {}
+        self._visible: dict[str, Rules] = {}
 
     # --- reading -------------------------------------------------------------------------
 
@@ -76,6 +77,11 @@ class HomebrewService:
 
     def visible_rules(self, ruleset: str) -> Rules:
         """The ruleset's tables with the homebrew the caller may see (the catalog)."""
+        if ruleset not in self._visible:
+            self._visible[ruleset] = self._visible_rules(ruleset)
+        return self._visible[ruleset]
+
+    def _visible_rules(self, ruleset: str) -> Rules:
         rules = self.rules(ruleset)
         live = self.session.execute(
             select(HomebrewContent.slug, HomebrewContent.scope).where(
@@ -150,6 +156,7 @@ class HomebrewService:
                 code="homebrew_conflict",
             ) from None
         self._memo.pop(ruleset, None)
+        self._visible.pop(ruleset, None)
         return _out(row)
 
     def replace(self, ruleset: Ruleset, slug: str, entry: dict[str, Any]) -> dict[str, Any]:
@@ -261,12 +268,14 @@ class HomebrewService:
             .execution_options(synchronize_session=False)
         )
         self._memo.pop(ruleset, None)
+        self._visible.pop(ruleset, None)
 
     def _touch(self, row: HomebrewContent) -> None:
         row.revision += 1
         row.updated_at = utcnow()
         self.session.flush()
         self._memo.pop(row.ruleset, None)
+        self._visible.pop(row.ruleset, None)
 
     def _row(self, ruleset: str, slug: str) -> HomebrewContent | None:
         return self.session.scalar(

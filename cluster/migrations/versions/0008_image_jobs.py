@@ -1,7 +1,7 @@
 """image jobs: the image job queue, campaign style presets, style embeddings and centroids
 
 Revision ID: 0008
-Revises: 0004
+Revises: 0007
 Create Date: 2026-11-27 15:50:00
 """
 
@@ -10,7 +10,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision = "0008"
-down_revision = "0004"
+down_revision = "0007"
 branch_labels = None
 depends_on = None
 

@@ -1,7 +1,7 @@
 """generations: every LLM output, versioned and linked to its campaign
 
 Revision ID: 0009
-Revises: 0004
+Revises: 0008
 Create Date: 2026-11-26 16:00:00
 """
 
@@ -10,7 +10,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision = "0009"
-down_revision = "0004"
+down_revision = "0008"
 branch_labels = None
 depends_on = None
 

@@ -1,6 +1,6 @@
-"""The user's campaigns, for campaign-scoped homebrew: read from the campaign tables through
-domain code (the rules application does not call the campaigns application for this; the
-tables share one database)."""
+"""The user's campaigns, for campaign-scoped homebrew: the rules and characters applications
+pass this to the homebrew service (domain.homebrew cannot import domain.campaigns, which
+imports it); the campaign tables share the one database."""
 
 from __future__ import annotations
 
