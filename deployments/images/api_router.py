@@ -45,6 +45,7 @@ CampaignId = Annotated[int | None, Query(ge=1, le=MAX_ID)]
 _JOB_ANSWERS: dict[int | str, dict[str, Any]] = {
     201: {"model": JobOut, "description": "Done at once: the job with its images."},
     202: {"model": JobOut, "description": "Queued: follow `links.self` or `links.events`."},
+    404: {"description": "`not_found`: the campaign, style or source image is not one you see"},
 }
 
 
@@ -142,6 +143,7 @@ async def modify(
         200: {"model": MapJobOut, "description": "An identical request's stored map."},
         201: {"model": MapJobOut, "description": "The map (and its restyle, done)."},
         202: {"model": MapJobOut, "description": "The map; its restyle is queued."},
+        404: {"description": "`not_found`: the campaign is not one you belong to"},
     },
 )
 async def generate_map(
