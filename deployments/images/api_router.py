@@ -196,7 +196,10 @@ async def regenerate(
     return await _answer(ingress, principal, job, body.mode, work, response)
 
 
-@router.get("/styles")
+_NO_CAMPAIGN = {404: {"description": "`not_found`: the campaign is not one you belong to"}}
+
+
+@router.get("/styles", responses=_NO_CAMPAIGN)
 async def list_styles(
     principal: CurrentPrincipal, ingress: Ingress, campaign_id: CampaignId = None
 ) -> StyleList:
@@ -206,7 +209,7 @@ async def list_styles(
     return StyleList(items=items)
 
 
-@router.post("/styles", status_code=201)
+@router.post("/styles", status_code=201, responses=_NO_CAMPAIGN)
 async def create_style(
     body: StylePresetIn,
     principal: CurrentPrincipal,
@@ -239,7 +242,10 @@ async def get_job(job_id: JobId, principal: CurrentPrincipal, ingress: Ingress) 
     return await ingress.images.run(principal, lambda s: s.job(job_id))
 
 
-@router.post("/jobs/{job_id}/cancel")
+@router.post(
+    "/jobs/{job_id}/cancel",
+    responses={409: {"description": "`job_finished`: only queued or running jobs cancel"}},
+)
 async def cancel_job(job_id: JobId, principal: CurrentPrincipal, ingress: Ingress) -> JobOut:
     """A queued job is cancelled at once; a running one at its next progress report."""
     return await ingress.images.run(principal, lambda s: s.cancel(job_id))

@@ -29,7 +29,10 @@ def verify(secret: str, path: str, expires: int | None, sig: str | None) -> None
             "POST /api/v2/assets/versions/{id}/signed-urls.",
             code="url_signature_missing",
         )
-    if not hmac.compare_digest(signature(secret, path, expires), sig):
+    # As bytes: compare_digest refuses str with non-ASCII characters, and a forged sig may
+    # hold any.
+    given = sig.encode("utf-8", "replace")
+    if not hmac.compare_digest(signature(secret, path, expires).encode(), given):
         raise Forbidden(
             "The URL's signature does not match; ask for a new signed URL.",
             code="url_signature_invalid",

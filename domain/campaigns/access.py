@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator
+from pydantic import AfterValidator, StringConstraints
 
 CampaignRole = Literal["owner", "codm", "player"]
 
@@ -24,7 +24,10 @@ def _check_visibility(value: str) -> str:
     return value
 
 
-Visibility = Annotated[str, AfterValidator(_check_visibility)]
+# The pattern tells the JSON Schema (and clients); the validator gives the plain message.
+Visibility = Annotated[
+    str, StringConstraints(pattern=_VISIBILITY.pattern), AfterValidator(_check_visibility)
+]
 
 
 @dataclass(frozen=True)

@@ -12,11 +12,12 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 # strip_whitespace would leave a blank label empty: the pattern asks for a visible character
-# (and tells the JSON Schema so). \x1c-\x1f: whitespace to str.strip, not to \s everywhere.
+# (and tells the JSON Schema so). \x1c-\x1f, \x85: whitespace to str.strip, not to \s in
+# every regex dialect (ECMAScript's \s leaves them out).
 Label = Annotated[
     str,
     StringConstraints(
-        min_length=1, max_length=60, strip_whitespace=True, pattern=r"[^\s\x1c-\x1f]"
+        min_length=1, max_length=60, strip_whitespace=True, pattern=r"[^\s\x1c-\x1f\x85]"
     ),
 ]
 _DATE = re.compile(r"^(-?\d{1,6})-(\d{1,2})-(\d{1,2})$")

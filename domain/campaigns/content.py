@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictBool, StringConstraints
 Name = Annotated[
     str,
     StringConstraints(
-        min_length=1, max_length=100, strip_whitespace=True, pattern=r"[^\s\x1c-\x1f]"
+        min_length=1, max_length=100, strip_whitespace=True, pattern=r"[^\s\x1c-\x1f\x85]"
     ),
 ]
 Line = Annotated[str, StringConstraints(max_length=500)]

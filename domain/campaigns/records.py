@@ -24,7 +24,7 @@ EntityRef = Annotated[
 Label = Annotated[
     str,
     StringConstraints(
-        min_length=1, max_length=60, strip_whitespace=True, pattern=r"[^\s\x1c-\x1f]"
+        min_length=1, max_length=60, strip_whitespace=True, pattern=r"[^\s\x1c-\x1f\x85]"
     ),
 ]
 

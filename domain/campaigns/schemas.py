@@ -42,7 +42,7 @@ class CampaignDoc(Strict):
     name: Annotated[
         str,
         StringConstraints(
-            min_length=1, max_length=100, strip_whitespace=True, pattern=r"[^\s\x1c-\x1f]"
+            min_length=1, max_length=100, strip_whitespace=True, pattern=r"[^\s\x1c-\x1f\x85]"
         ),
     ]
     ruleset: Ruleset

@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from domain.assets.schemas import AssetVersionOut
 from domain.campaigns.access import Visibility
 from domain.maps.messages import MapCreate, MapOut
+from domain.sheet import Document
 
 MAX_ID = 2**31 - 1
 MAX_SEED = 2**32 - 1
@@ -44,8 +45,9 @@ class ImageLimits(BaseModel):
     )
 
 
-class _Common(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class _Common(Document):
+    """Strict, as every request body (domain.sheet.Document): JSON's false is not a seed,
+    nor "5" a step count; 5.0 is the integer 5."""
 
     negative_prompt: str = Field("", max_length=1000)
     style: str | None = Field(
@@ -84,10 +86,8 @@ class GenerateRequest(_Common):
     )
 
 
-class RegenerateRequest(BaseModel):
+class RegenerateRequest(Document):
     """Another try at a flagged image: a new version of its asset."""
-
-    model_config = ConfigDict(extra="forbid")
 
     tries: int = Field(3, ge=1, le=MAX_REGENERATE, description="Seeds to try at most.")
     seed: int | None = Field(
@@ -97,11 +97,9 @@ class RegenerateRequest(BaseModel):
     mode: Mode = "auto"
 
 
-class Restyle(BaseModel):
+class Restyle(Document):
     """Repaint a battle map with the diffusion model (img2img at a low strength, so walls,
     doors and the grid stay where the layout and .dd2vtt say)."""
-
-    model_config = ConfigDict(extra="forbid")
 
     style: str | None = Field(None, max_length=100, description="A style id of GET /styles.")
     strength: float = Field(
@@ -123,9 +121,7 @@ class MapGenerateRequest(MapCreate):
     mode: Mode = "auto"
 
     def map_create(self) -> MapCreate:
-        return MapCreate.model_validate(
-            self.model_dump(exclude={"restyle", "priority", "mode"})
-        )
+        return MapCreate.model_validate(self.model_dump(exclude={"restyle", "priority", "mode"}))
 
 
 ModifyOperation = Literal["img2img", "inpaint", "variations", "upscale"]
@@ -186,11 +182,11 @@ class RenderSpec(BaseModel):
     cache_key: str
 
 
-class StylePresetIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class StylePresetIn(Document):
     id: str = Field(
-        min_length=2, max_length=60, pattern=r"^[a-z0-9][a-z0-9-]*$",
+        min_length=2,
+        max_length=60,
+        pattern=r"^[a-z0-9][a-z0-9-]*$",
         description="Lower-case id, unique in the campaign (and not a built-in one's).",
     )
     name: str = Field(min_length=1, max_length=100)

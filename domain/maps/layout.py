@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
 from domain.errors import InvalidRequest
+from domain.sheet import Document
 
 MapKind = Literal["dungeon", "cave", "region"]
 ROCK, FLOOR, DOOR = "#", ".", "+"
@@ -18,8 +19,8 @@ ROCK, FLOOR, DOOR = "#", ".", "+"
 MAX_SIDE_PX = 8192
 
 
-class MapRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class MapRequest(Document):
+    """Strict (domain.sheet.Document): JSON's true is not a seed, nor 0 a show_grid."""
 
     kind: MapKind = "dungeon"
     # Within JSON's exact integers (2**53), so every client sends the seed it means.
