@@ -53,6 +53,7 @@ format: install
 	$(BIN)/ruff check --fix .
 
 bench: install
+	$(BIN)/pip install -q -e ".[bench]"
 	$(BIN)/python benchmarks/validation_throughput.py
 	$(BIN)/python -m benchmarks.serve_latency
 

@@ -49,6 +49,24 @@ class LLMConfig(BaseModel):
         description="Let JSON-schema outputs hold free whitespace; small models can loop on "
         "it until max_tokens, so outputs are compact by default.",
     )
+    tool_call_parser: str | None = Field(
+        None,
+        description="vLLM's tool-call parser for this model family (`hermes` for Qwen 2.5/3 and "
+        "Hermes, `llama3_json` for Llama 3.1/3.2, `pythonic` for Llama 3.2/4 pythonic "
+        "templates, `mistral`...): needed for `tool_choice: auto`. A named function or "
+        "`required` works without one, by JSON-schema decoding.",
+    )
+    enable_auto_tool_choice: bool = Field(
+        False,
+        description="Let the model decide whether to call a tool (`tool_choice: auto`, the "
+        "default when tools are sent); needs `tool_call_parser` and a chat template that "
+        "renders tools.",
+    )
+    tool_strict_level: Literal["auto", "function", "parameter"] = Field(
+        "parameter",
+        description="How far tool calls are forced: `parameter` makes every call's arguments "
+        "match the tool's JSON schema; `auto` only for tools marked `strict` (vLLM's default).",
+    )
     # Eager: torch.compile would add minutes to every start on CPU.
     enforce_eager: bool = True
     seed: int = 0
@@ -62,6 +80,11 @@ class LLMConfig(BaseModel):
             raise ValueError("kv_cache_gib is required on CPU")
         if self.accelerator == "cpu" and self.tensor_parallel_size != 1:
             raise ValueError("tensor_parallel_size is for GPUs")
+        if self.enable_auto_tool_choice and not self.tool_call_parser:
+            raise ValueError(
+                "enable_auto_tool_choice needs tool_call_parser: name the parser of the "
+                "model's family (e.g. hermes, llama3_json, pythonic)"
+            )
         return self
 
     @property
@@ -95,6 +118,11 @@ class LLMConfig(BaseModel):
             args += ["--kv-cache-memory-bytes", str(int(self.kv_cache_gib * GiB))]
         if self.enforce_eager:
             args.append("--enforce-eager")
+        if self.tool_call_parser:
+            args += ["--tool-call-parser", self.tool_call_parser]
+            args += ["--tool-strict-level", self.tool_strict_level]
+        if self.enable_auto_tool_choice:
+            args.append("--enable-auto-tool-choice")
         return args
 
     def engine_args(self, model_dir: Path) -> AsyncEngineArgs:

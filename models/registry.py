@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from models import gemma, tiny_llama, tiny_sd
+from models import clip_style, gemma, tiny_llama, tiny_sd
 
 BUILT: dict[str, Callable[[Path], Path]] = {
     tiny_llama.NAME: tiny_llama.ensure,
@@ -43,4 +43,23 @@ def resolve_image(model: str, models_dir: Path) -> Path:
     raise FileNotFoundError(
         f"No image model {model!r}: name one of {sorted(IMAGE_BUILT)}, or give the path of a "
         f"diffusers pipeline folder (with model_index.json), absolute or under {models_dir}."
+    )
+
+
+# Style embedders: CLIP folders (config.json and preprocessor_config.json).
+CLIP_BUILT: dict[str, Callable[[Path], Path]] = {clip_style.NAME: clip_style.ensure}
+
+
+def resolve_clip(model: str, models_dir: Path) -> Path:
+    """`model`: a name of CLIP_BUILT, a folder under `models_dir`, or a path to a CLIP model
+    folder (the full model or its vision tower, with its image processor's config)."""
+    if model in CLIP_BUILT:
+        return CLIP_BUILT[model](models_dir / model)
+    for path in (models_dir / model, Path(model).expanduser()):
+        if (path / "config.json").is_file() and (path / "preprocessor_config.json").is_file():
+            return path.resolve()
+    raise FileNotFoundError(
+        f"No CLIP model {model!r}: name one of {sorted(CLIP_BUILT)}, or give the path of a "
+        f"CLIP model folder (with config.json and preprocessor_config.json), absolute or "
+        f"under {models_dir}."
     )

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from fastapi import FastAPI
 from pydantic import Field
@@ -27,15 +27,25 @@ from deployments.images.worker import JobWorker, WorkerConfig
 from domain.assets.service import AssetService
 from domain.campaigns.access import CampaignAccess
 from domain.errors import Unavailable
-from domain.images.fingerprint import DIM
+from domain.images.embedding import FINGERPRINT, StyleEmbedder
 from domain.images.moderation import PromptPolicy
 from domain.images.schemas import ImageLimits
 from domain.images.service import ImageService, ImageSettings, JobPlan, StoredImage
 from domain.users.schemas import Principal
+from models import registry
+from models.clip_style import ClipStyle, ClipStyleConfig, collection_suffix
 
-STYLE_COLLECTION = "image_styles"
+STYLE_COLLECTION = "image_styles"  # the fingerprint's; other embedders get their own
 STYLE_INDEXES: dict[str, Any] = {"campaign_id": "integer", "style": "keyword",
                                  "visibility": "keyword"}
+
+
+class StyleEmbeddingConfig(ClipStyleConfig):
+    kind: Literal["fingerprint", "clip"] = Field(
+        "fingerprint",
+        description="`fingerprint`: palette, contrast and texture statistics (no model); "
+        "`clip`: CLIP's image embedding from `model` (the other fields are for clip).",
+    )
 
 
 class ImagesConfig(AppConfig):
@@ -43,6 +53,7 @@ class ImagesConfig(AppConfig):
     limits: ImageLimits = ImageLimits()
     worker: WorkerConfig = WorkerConfig()
     vectors: VectorConfig = VectorConfig()
+    style_embedding: StyleEmbeddingConfig = StyleEmbeddingConfig()
     models_dir: Path | None = Field(
         None, description="Where models are built and looked up; default: <data dir>/models."
     )
@@ -74,11 +85,13 @@ class ImagesIngress(AppIngress):
 
     def create_app(self) -> FastAPI:
         config = self.config
+        models_dir = config.models_dir or self.settings.data_dir / "models"
         if self._engine_handle is not None:
             self.engine: ImageEngineCalls = remote(ImageEngineCalls, self._engine_handle)
         else:
-            models_dir = config.models_dir or self.settings.data_dir / "models"
             self.engine = LocalEngine(config.engine, models_dir)
+        self.embedder = style_embedder(config.style_embedding, models_dir)
+        self.style_collection = style_collection(self.embedder)
         self.image_settings = ImageSettings(
             model=config.engine.diffusion.model,
             limits=config.limits,
@@ -86,6 +99,7 @@ class ImagesIngress(AppIngress):
             policy=PromptPolicy(config.denylist),
             max_attempts=config.worker.max_attempts,
             style_threshold=config.style_threshold,
+            embedder=self.embedder,
         )
         self.blobs = blob_store(self.settings)
         self._vectors: VectorStore | None = None  # opened with the first image stored
@@ -127,15 +141,15 @@ class ImagesIngress(AppIngress):
     def vectors(self) -> VectorStore:
         if self._vectors is None:
             store = VectorStore.open(self.config.vectors, self.settings.data_dir / "vectors")
-            store.ensure_collection(STYLE_COLLECTION, DIM, STYLE_INDEXES)
-            store.optimize_in_background(STYLE_COLLECTION)
+            store.ensure_collection(self.style_collection, self.embedder.dim, STYLE_INDEXES)
+            store.optimize_in_background(self.style_collection)
             self._vectors = store
         return self._vectors
 
     def _add_vectors(self, stored: list[StoredImage]) -> None:
         points = [(s.image.version.version_id, s.vector, s.payload) for s in stored if s.vector]
         if points:
-            self.vectors.upsert(STYLE_COLLECTION, points)
+            self.vectors.upsert(self.style_collection, points)
 
     def _start_worker_if_running(self) -> None:
         try:
@@ -185,6 +199,22 @@ class ImagesIngress(AppIngress):
         """Serve calls it every few seconds: a restarted replica's queue loops start here
         even before its first request."""
         self.ensure_worker()
+
+
+def style_embedder(config: StyleEmbeddingConfig, models_dir: Path) -> StyleEmbedder:
+    """The configured style embedder; a CLIP folder is found (or tiny-clip built) now, so a
+    wrong path stops the application at start, and its weights load with the first image."""
+    if config.kind == "fingerprint":
+        return FINGERPRINT
+    return ClipStyle(registry.resolve_clip(config.model, models_dir), config)
+
+
+def style_collection(embedder: StyleEmbedder) -> str:
+    """One vector collection per embedder: vectors of different makers (and sizes) never
+    share one."""
+    if embedder.name == FINGERPRINT.name:
+        return STYLE_COLLECTION
+    return f"{STYLE_COLLECTION}_{collection_suffix(embedder.name)}"
 
 
 Images = serve.deployment(name="Images")(serve.ingress()(ImagesIngress))

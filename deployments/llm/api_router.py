@@ -29,7 +29,8 @@ _ANSWERS: dict[int | str, dict[str, Any]] = {
     200: {"content": {"text/event-stream": {}}, "description": "JSON, or SSE when `stream`"},
     400: {
         "description": "`generation_rejected`: the engine cannot take the request as given "
-        "(prompt and max_tokens beyond the window, an invalid schema)"
+        "(prompt and max_tokens beyond the window, an invalid schema); "
+        '`tool_choice_unsupported`: tool_choice "auto" where the model has no tool-call parser'
     },
     404: {"description": "`model_not_found`: `model` names no model served here"},
     429: {"description": "`rate_limited`, `token_quota_exceeded`: retry after Retry-After"},
@@ -121,8 +122,10 @@ async def create_chat_completion(
     body: ChatCompletionRequest, raw_request: Request, account: Accounting, engine: EngineDep
 ) -> Any:
     """OpenAI's chat completions: `stream`, `n`, `stop`, `seed`, `max_tokens`,
-    `response_format` (JSON schema, by structured decoding) and usage. Counted against your
-    daily token quota."""
+    `response_format` (JSON schema, by structured decoding), `tools` and usage. A named
+    function in `tool_choice`, or `required`, returns a call whose arguments match the tool's
+    schema on any model; `auto` where the model's tool-call parser is configured. Counted
+    against your daily token quota."""
     wanted_usage = await account.admit(body)
     return await account.answer(await engine.chat_completion(body), wanted_usage)
 

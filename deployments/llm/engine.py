@@ -24,6 +24,7 @@ from vllm.entrypoints.serve.engine.protocol import ErrorResponse
 from vllm.entrypoints.serve.exception_handling.error_response import create_error_response
 from vllm.exceptions import VLLMError
 from vllm.renderers.online_renderer import OnlineRenderer
+from vllm.tool_parsers import ToolParserManager
 from vllm.utils import random_uuid
 from vllm.v1.engine.async_llm import AsyncLLM
 from vllm.v1.engine.exceptions import EngineDeadError
@@ -48,6 +49,10 @@ Events = AsyncIterator[str]
 # What vLLM raises for a request it cannot take (the builtins where it has not moved to
 # VLLMError yet); anything else is a bug, a 500.
 VLLM_REJECTIONS = (VLLMError, ValueError, TypeError, OverflowError, NotImplementedError)
+# The parser behind a named function or `required` where the config names none: vLLM's generic
+# one, whose parsing of those two is JSON decoding against the tools' schemas (its own
+# pythonic syntax only matters for "auto", refused unless configured).
+FORCED_TOOL_PARSER = "pythonic"
 
 
 class Engine:
@@ -57,19 +62,48 @@ class Engine:
         self.config = config
         self.max_pending = max_pending
         self._stopped = False
+        tool_parser = config.tool_call_parser or FORCED_TOOL_PARSER
+        _check_tool_parser(tool_parser)  # before the engine starts, not after
         self.llm = AsyncLLM.from_engine_args(config.engine_args(model_dir))
         self.models = OpenAIServingModels(
             self.llm, [BaseModelPath(name=config.served_name, model_path=str(model_dir))]
         )
+        try:
+            self._serve_openai(config, tool_parser)
+        except BaseException:  # a parser that does not fit the tokenizer, say
+            self.llm.shutdown()
+            raise
+
+    def _serve_openai(self, config: LLMConfig, tool_parser: str) -> None:
+        renderer = self._renderer()
+        self.chat = self._serving_chat(renderer)
+        # Requests that send tools go through a tool parser; the others keep the plain path.
+        # vLLM builds no parser without enable_auto_tools, and a named function or `required`
+        # needs one too: `_admit_tools` refuses "auto" where the config does not enable it.
+        tool_options: dict[str, Any] = {
+            "enable_auto_tools": True,
+            "tool_parser": tool_parser,
+            "tool_strict_level": config.tool_strict_level,
+        }
+        self.tool_chat = self._serving_chat(self._renderer(**tool_options), **tool_options)
+        self.completion = OpenAIServingCompletion(
+            self.llm, self.models, online_renderer=renderer, request_logger=None
+        )
+
+    def _renderer(self, **tool_options: Any) -> OnlineRenderer:
         renderer = OnlineRenderer(
             self.llm.model_config,
             self.llm.renderer,
             request_logger=None,
             chat_template=None,  # the model folder's own
             chat_template_content_format="auto",
+            **tool_options,
         )
         renderer.warmup()
-        self.chat = OpenAIServingChat(
+        return renderer
+
+    def _serving_chat(self, renderer: OnlineRenderer, **tool_options: Any) -> OpenAIServingChat:
+        return OpenAIServingChat(
             self.llm,
             self.models,
             "assistant",
@@ -77,9 +111,7 @@ class Engine:
             request_logger=None,
             chat_template=None,
             chat_template_content_format="auto",
-        )
-        self.completion = OpenAIServingCompletion(
-            self.llm, self.models, online_renderer=renderer, request_logger=None
+            **tool_options,
         )
 
     async def healthy(self) -> bool:
@@ -100,11 +132,12 @@ class Engine:
         self, request: ChatCompletionRequest
     ) -> ChatCompletionResponse | Events:
         self._admit()
+        serving = self._admit_tools(request) if request.tools else self.chat
         # Our own request id: a client's could collide with, and so abort, another's.
         request.request_id = random_uuid()
         try:
             # No raw request: its headers would let a client pick the priority or request id.
-            return _checked(await self.chat.create_chat_completion(request, None))
+            return _checked(await serving.create_chat_completion(request, None))
         except VLLM_REJECTIONS as exc:
             raise domain_error(exc) from exc
 
@@ -124,6 +157,19 @@ class Engine:
                 f"The engine holds {self.max_pending} requests already; retry in a moment.",
                 retry_after=1,
             )
+
+    def _admit_tools(self, request: ChatCompletionRequest) -> OpenAIServingChat:
+        # vLLM turns a missing tool_choice into "auto" when tools are sent.
+        if request.tool_choice == "auto" and not self.config.enable_auto_tool_choice:
+            raise GenerationRejected(
+                f'tool_choice "auto" is not enabled for {self.config.served_name}: name the '
+                'function (`{"type": "function", "function": {"name": ...}}`) or send '
+                '"required" to get a call whose arguments match its schema. Operators: set '
+                "the model's tool_call_parser and enable_auto_tool_choice.",
+                code="tool_choice_unsupported",
+                errors=[{"path": "tool_choice", "code": "unsupported", "message": "auto"}],
+            )
+        return self.tool_chat
 
     # --- the typed calls (LLMCalls) -------------------------------------------------------
 
@@ -221,6 +267,11 @@ class Engine:
                 "json_schema": {"name": "output", "schema": params.json_schema},
             }
         return ChatCompletionRequest.model_validate(body)
+
+
+def _check_tool_parser(name: str) -> None:
+    if name not in (known := ToolParserManager.list_registered()):
+        raise ValueError(f"Unknown tool_call_parser {name!r}: choose one of {', '.join(known)}")
 
 
 def domain_error(exc: Exception) -> DomainError:

@@ -27,6 +27,7 @@ from domain.assets.uploads import check_upload
 from domain.campaigns.access import CampaignAccess
 from domain.errors import Conflict, Forbidden, InvalidRequest, NotFound
 from domain.images import fingerprint
+from domain.images.embedding import FINGERPRINT, StyleEmbedder
 from domain.images.jobs import PRIORITY_NAMES, JobQueue
 from domain.images.models import ImageJob, StyleCentroid, StyleEmbedding
 from domain.images.moderation import PromptPolicy
@@ -52,7 +53,6 @@ from domain.images.validation import validate_output
 from domain.maps.messages import MapOut
 from domain.users.schemas import Principal
 
-EMBEDDER = "fingerprint-v1"
 JOBS_PREFIX = "/api/v2/images/jobs"
 
 
@@ -64,6 +64,7 @@ class ImageSettings:
     policy: PromptPolicy = field(default_factory=PromptPolicy)
     max_attempts: int = 3
     style_threshold: float = 0.85
+    embedder: StyleEmbedder = FINGERPRINT  # the style vectors' maker (config: style_embedding)
 
 
 class JobPlan(BaseModel):
@@ -127,9 +128,10 @@ class ImageService:
         vectors = []
         for version_id in preset.reference_version_ids:
             version = self.assets.version(version_id)  # 404 if the DM cannot see it
-            vectors.append(fingerprint.fingerprint(self.assets.blobs.get(version.sha256)))
+            vectors.append(self.settings.embedder.embed(self.assets.blobs.get(version.sha256)))
         if vectors:
-            add_to_centroid(self.session, self.access.campaign_id, preset.id, vectors)
+            add_to_centroid(self.session, self.access.campaign_id, preset.id, vectors,
+                            self.settings.embedder.name)
         return out
 
     # --- submitting -----------------------------------------------------------------------
@@ -401,7 +403,7 @@ class ImageService:
         """What `png` would score against its campaign style now (nothing is written)."""
         if plan.campaign_id is None:
             return None
-        value, flagged, size = self._consistency(plan, fingerprint.fingerprint(png))
+        value, flagged, size = self._consistency(plan, self.settings.embedder.embed(png))
         return StyleScore(score=round(value, 4), flagged=flagged, centroid_size=size)
 
     def store(
@@ -441,7 +443,7 @@ class ImageService:
                 extra={**plan.extra, **asset_extra(spec)},
             )
             version = self.assets.add(output, "image/png", meta, plan.parent_version_id)
-            vector = fingerprint.fingerprint(output)
+            vector = self.settings.embedder.embed(output)
             score = self._score(version.version_id, plan, vector)
             image = GeneratedImage(version=version, seed=spec.seed, cached=False,
                                    style_score=score, tries=tried)
@@ -467,13 +469,14 @@ class ImageService:
                 version_id=version_id,
                 campaign_id=plan.campaign_id,
                 style=plan.style,
-                embedder=EMBEDDER,
+                embedder=self.settings.embedder.name,
                 score=value,
                 flagged=flagged,
             )
         )
         if not flagged:
-            add_to_centroid(self.session, plan.campaign_id, plan.style, [vector])
+            add_to_centroid(self.session, plan.campaign_id, plan.style, [vector],
+                            self.settings.embedder.name)
         return StyleScore(score=round(value, 4), flagged=flagged, centroid_size=size)
 
     def _consistency(
@@ -482,6 +485,8 @@ class ImageService:
         """(score, flagged, centroid size) of a style vector against its campaign style."""
         key = (plan.campaign_id, plan.style)
         row = self.session.get(StyleCentroid, key, with_for_update=lock)
+        if row is not None and row.embedder != self.settings.embedder.name:
+            row = None  # another embedder's centroid: this one starts the style afresh
         centroid = [t / row.count for t in row.total] if row is not None and row.count else None
         value = fingerprint.consistency(vector, centroid)
         return value, value < self.settings.style_threshold, row.count if row else 0
@@ -624,18 +629,18 @@ class ImageService:
 
 
 def add_to_centroid(
-    session: Session, campaign_id: int, style: str, vectors: list[list[float]]
+    session: Session, campaign_id: int, style: str, vectors: list[list[float]], embedder: str
 ) -> None:
+    """Add `embedder`'s vectors to the style's running sum. A centroid that another
+    embedder made (the config switched) is started again: vectors of two embedders never
+    mix, and switching back starts again too."""
     row = session.get(StyleCentroid, (campaign_id, style), with_for_update=True)
     if row is None:
-        row = StyleCentroid(
-            campaign_id=campaign_id,
-            style=style,
-            embedder=EMBEDDER,
-            total=[0.0] * len(vectors[0]),
-            count=0,
-        )
+        row = StyleCentroid(campaign_id=campaign_id, style=style, embedder=embedder,
+                            total=[], count=0)
         session.add(row)
+    if row.embedder != embedder or not row.count:
+        row.embedder, row.total, row.count = embedder, [0.0] * len(vectors[0]), 0
     total = list(row.total)
     for vector in vectors:
         total = [t + v for t, v in zip(total, vector, strict=True)]
