@@ -2,7 +2,7 @@
 concurrency 1 and N, straight from the engine (`AsyncLLM.generate`) and through the
 application's own HTTP route (`POST /v1/completions`, SSE, uvicorn on 127.0.0.1).
 
-    .venv-llm/bin/python -m benchmarks.llm_engine --model tiny-llama --concurrency 16
+    .venv/bin/python -m benchmarks.llm_engine --model tiny-llama --concurrency 16
 """
 
 from __future__ import annotations

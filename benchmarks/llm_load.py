@@ -11,8 +11,8 @@ and writes JSON, a markdown table and a PNG plot (matplotlib, if installed), wit
 ratios: Serve/bare TTFT at concurrency 1 (goal <= 1.2) and output throughput at the highest
 concurrency (goal >= 0.9), vLLM/transformers throughput at each concurrency.
 
-    .venv-llm/bin/python -m benchmarks.llm_load --model tiny-llama --requests 32
-    .venv-llm/bin/python -m benchmarks.llm_load --model gemma-3-270m --dtype float32 \\
+    .venv/bin/python -m benchmarks.llm_load --model tiny-llama --requests 32
+    .venv/bin/python -m benchmarks.llm_load --model gemma-3-270m --dtype float32 \\
         --max-model-len 1024 --output-tokens 64 --requests 64
 """
 

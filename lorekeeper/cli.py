@@ -177,7 +177,8 @@ def _run(config: Path) -> int:
     except ConfigError as exc:
         sys.exit(str(exc))
     for spec in specs:  # models are built or converted once, here, not in every replica
-        spec.ingress.prepare(spec.config, settings)
+        if prepare := getattr(spec.ingress, "prepare", None):  # (an AppIngress's)
+            prepare(spec.config, settings)
     _require_free_port(settings.host, settings.port)
     migrate.upgrade(settings.resolved_database_url)
     print(f"database ready: {_safe(settings.resolved_database_url)}", flush=True)
