@@ -209,7 +209,11 @@ async def list_styles(
     return StyleList(items=items)
 
 
-@router.post("/styles", status_code=201, responses=_NO_CAMPAIGN)
+@router.post(
+    "/styles",
+    status_code=201,
+    responses={**_NO_CAMPAIGN, 409: {"description": "`style_exists`: the campaign has it"}},
+)
 async def create_style(
     body: StylePresetIn,
     principal: CurrentPrincipal,

@@ -198,7 +198,9 @@ def test_a_session_award_reaches_the_character_and_the_players_stream(cluster, a
     secret = {"name": "The Count", "secret": "Strahd is the vampire"}
     assert cluster.post(f"{c}/npcs?visibility=dm", json=secret, headers=dm).status_code == 201
     session = cluster.post(
-        f"{c}/sessions?visibility=party", json={"title": "Death House"}, headers=dm
+        f"{c}/sessions?visibility=party",
+        json={"title": "Death House", "date": "2026-01-10"},
+        headers=dm,
     )
     assert session.status_code == 201, session.text
     award = {
