@@ -269,13 +269,13 @@ def test_story_stream_openai_sdk_and_a_saved_npc(cluster, admin_auth):
             "campaign_id": cid,
             "instructions": "a nervous innkeeper",
             "save": True,
-            "max_tokens": 200,
+            "max_tokens": 400,
             "seed": 3,
         },
         headers=dm,
     )
     if r.status_code == 422 and r.json()["code"] == "content_rejected":
-        pytest.skip("the model's NPC failed the checks within the budget (a valid refusal)")
+        pytest.skip(f"the model's NPCs failed the checks (a valid refusal): {r.json()['errors']}")
     assert r.status_code in (200, 201), r.text
     npc = r.json()
     assert npc["saved_id"]
