@@ -267,7 +267,7 @@ def test_story_stream_openai_sdk_and_a_saved_npc(cluster, admin_auth):
         "/api/v2/llm/generate/npc",
         json={
             "campaign_id": cid,
-            "instructions": "a nervous innkeeper",
+            "instructions": "a nervous innkeeper named Bildrath Cantemir",
             "save": True,
             "max_tokens": 400,
             "seed": 3,
