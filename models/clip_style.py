@@ -15,13 +15,13 @@ import io
 import json
 import os
 import re
-import shutil
-import tempfile
 import threading
 from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from models.build import build_once
 
 NAME = "tiny-clip"
 SEED = 2025
@@ -133,21 +133,7 @@ def _processor_class() -> Any:
 
 def ensure(dest: Path) -> Path:
     """The tiny model folder at `dest`, built there first if it is missing."""
-    if (dest / "config.json").exists():
-        return dest
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    # Built beside the target and renamed into place: concurrent builders never see half.
-    work = Path(tempfile.mkdtemp(prefix=f".{dest.name}-", dir=dest.parent))
-    try:
-        _write(work)
-        work.chmod(0o755)  # mkdtemp's 0700 would hide it from other users
-        work.rename(dest)
-    except OSError:
-        if not (dest / "config.json").exists():  # not a rival that finished first
-            raise
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
-    return dest
+    return build_once(dest, _write)
 
 
 def _write(out: Path) -> None:

@@ -8,9 +8,9 @@ Built once per directory; the same seed always gives the same weights and vocabu
 from __future__ import annotations
 
 import json
-import shutil
-import tempfile
 from pathlib import Path
+
+from models.build import build_once
 
 NAME = "tiny-llama"
 SEED = 1234
@@ -42,21 +42,7 @@ adventure in the chronicle of the kingdom, so that the bards would sing of it fo
 
 def ensure(dest: Path) -> Path:
     """The model folder at `dest`, built there first if it is missing."""
-    if (dest / "config.json").exists():
-        return dest
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    # Built beside the target and renamed into place: concurrent builders never see half.
-    work = Path(tempfile.mkdtemp(prefix=f".{dest.name}-", dir=dest.parent))
-    try:
-        _write(work)
-        work.chmod(0o755)  # mkdtemp's 0700 would hide it from other users
-        work.rename(dest)
-    except OSError:
-        if not (dest / "config.json").exists():  # not a rival that finished first
-            raise
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
-    return dest
+    return build_once(dest, _write)
 
 
 def _write(out: Path) -> None:

@@ -10,10 +10,10 @@ Built once per directory; the same seed always gives the same weights.
 from __future__ import annotations
 
 import json
-import shutil
-import tempfile
 from itertools import pairwise
 from pathlib import Path
+
+from models.build import build_once
 
 NAME = "tiny-sd"
 SEED = 2024
@@ -32,21 +32,7 @@ WORDS = [
 
 def ensure(dest: Path) -> Path:
     """The pipeline folder at `dest`, built there first if it is missing."""
-    if (dest / "model_index.json").exists():
-        return dest
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    # Built beside the target and renamed into place: concurrent builders never see half.
-    work = Path(tempfile.mkdtemp(prefix=f".{dest.name}-", dir=dest.parent))
-    try:
-        _write(work)
-        work.chmod(0o755)
-        work.rename(dest)
-    except OSError:
-        if not (dest / "model_index.json").exists():  # not a rival that finished first
-            raise
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
-    return dest
+    return build_once(dest, _write, marker="model_index.json")
 
 
 def _write(out: Path) -> None:
