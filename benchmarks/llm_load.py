@@ -192,7 +192,8 @@ class BareVLLM:
 
     def start(self) -> Endpoint:
         port = free_port()
-        env = {**os.environ, **self.config.env()}
+        env = dict(os.environ)
+        self.config.apply_env(env)
         if self.config.accelerator == "cpu":
             env.setdefault(
                 "VLLM_CPU_KVCACHE_SPACE", str(max(1, int(self.config.kv_cache_gib or 1)))
@@ -230,6 +231,7 @@ class ServePath:
         from cluster.ray_runtime import deploy_config, start_ray
 
         env = cluster_env(self.data_dir, LOREKEEPER_JWT_SECRET="bench-" + "x" * 40)
+        self.saved_env = dict(os.environ)  # start_ray adds the cluster's; stop takes them off
         os.environ.update(env)  # Ray's workers inherit them
         settings = Settings()
         app = {
@@ -241,7 +243,7 @@ class ServePath:
                 "models_dir": str(self.models_dir),
                 "quota": {"tokens_per_day": None, "requests_per_minute": 100_000},
             },
-            "runtime_env": {"env_vars": {"OMP_WAIT_POLICY": "PASSIVE", "HF_HUB_OFFLINE": "1"}},
+            "runtime_env": {"env_vars": {"HF_HUB_OFFLINE": "1"}},  # as serve_config.yaml
             "deployments": [
                 {
                     "name": "LLM",
@@ -277,6 +279,8 @@ class ServePath:
 
         serve.shutdown()
         ray.shutdown()
+        os.environ.clear()
+        os.environ.update(self.saved_env)
 
 
 def wait_ready(url: str, headers: dict[str, str], alive: Callable[[], bool], log: str) -> None:
@@ -440,14 +444,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
 
-    # One environment for every target, set before any of them starts (Ray's start would
-    # otherwise give its workers OMP_NUM_THREADS=1, and torch reads it once).
-    for key, value in {
-        "OMP_WAIT_POLICY": "PASSIVE",
-        "HF_HUB_OFFLINE": "1",
-        "OMP_NUM_THREADS": str(os.cpu_count() or 1),
-    }.items():
-        os.environ.setdefault(key, value)
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
     concurrencies = sorted(int(c) for c in args.concurrency.split(","))
     targets = [t for t in args.targets.split(",") if t]
     unknown = set(targets) - set(TARGETS)
@@ -460,6 +457,9 @@ def main() -> None:
         kv_cache_gib=args.kv_cache_gib,
         max_num_seqs=args.max_num_seqs,
     )
+    # Plain generate runs in this process: the engines' threads and OpenMP policy for it too,
+    # set before torch is imported (libgomp reads them once).
+    config.apply_env(os.environ)
     work = Path(tempfile.mkdtemp(prefix="llm-load-"))  # short: Ray's socket paths
     models_dir = Settings().resolved_models_dir
     model_dir = registry.resolve(args.model, models_dir)

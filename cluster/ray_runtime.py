@@ -20,6 +20,9 @@ LEAN_ENV = {
     "OMP_NUM_THREADS": "1",
     "HF_HUB_OFFLINE": "1",
     "RAY_SERVE_ENABLE_TASK_EVENTS": "0",
+    # Ray starts workers at nice 15, below its own daemons and any client on the machine: the
+    # LLM engine's threads lost their cores to them (2-3% of its output at 16 streams here).
+    "RAY_worker_niceness": "0",
     # Serve's own low-overhead profile (user code on the replica's loop, gRPC between
     # replicas, buffered request logs): ~20% lower latency here, see benchmarks/README.md.
     # Its direct ingress follows LOREKEEPER_INGRESS: see cluster/ingress.py (ray_env).

@@ -5,18 +5,33 @@ window, dtype, KV cache and engine arguments, on CPU or on GPUs. It builds vLLM'
 from __future__ import annotations
 
 import json
+import os
+from collections.abc import Iterator, MutableMapping
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from models.vllm_plugin import READER_SPIN_ENV
+
 if TYPE_CHECKING:
     from vllm.engine.arg_utils import AsyncEngineArgs
 
 GiB = 1 << 30
-# Measured on 2 vCPUs: 20-30% faster than vLLM's own thread binding, which also reserves a
-# core for the frontend. Set only where the environment has not chosen otherwise.
-CPU_ENV = {"VLLM_CPU_OMP_THREADS_BIND": "nobind", "VLLM_CPU_NUM_OF_RESERVED_CPU": "0"}
+# The CPU engine's environment, measured on 2 vCPUs (benchmarks/README.md): no thread binding
+# (20-30% faster than vLLM's own, which also reserves a core for the frontend), and queue
+# readers that sleep instead of spinning (models/vllm_plugin.py).
+CPU_ENV = {
+    "VLLM_CPU_OMP_THREADS_BIND": "nobind",
+    "VLLM_CPU_NUM_OF_RESERVED_CPU": "0",
+    READER_SPIN_ENV: "0",
+}
+# Cleared for the CPU engine's processes: the cluster's OMP_WAIT_POLICY=PASSIVE suits small
+# replicas sharing cores, but makes the engine's threads sleep and wake around each of its
+# many small kernels (Gemma 3 270M: 66 against 93 tokens/s with libgomp's default, which
+# spins 3 ms and then sleeps; ACTIVE spins on an idle engine).
+CPU_UNSET = ("OMP_WAIT_POLICY",)
 
 
 class LLMConfig(BaseModel):
@@ -44,6 +59,12 @@ class LLMConfig(BaseModel):
         1, ge=1, description="GPUs per replica; give the replica as many `num_gpus`."
     )
     max_num_seqs: int = Field(64, ge=1, description="Sequences batched at once per replica.")
+    cpu_threads: int | None = Field(
+        None,
+        ge=1,
+        description="Threads of the engine's kernels on CPU; default: every core of the "
+        "machine (the cluster gives other replicas one each).",
+    )
     json_whitespace: bool = Field(
         False,
         description="Let JSON-schema outputs hold free whitespace; small models can loop on "
@@ -96,8 +117,30 @@ class LLMConfig(BaseModel):
         return self.tensor_parallel_size if self.accelerator == "gpu" else 0
 
     def env(self) -> dict[str, str]:
-        """Environment the engine must start with (vLLM reads it, not its arguments)."""
-        return dict(CPU_ENV) if self.accelerator == "cpu" else {}
+        """Environment the engine must start with (vLLM and OpenMP read it, not arguments)."""
+        if self.accelerator != "cpu":
+            return {}
+        return {**CPU_ENV, "OMP_NUM_THREADS": str(self.cpu_threads or os.cpu_count() or 1)}
+
+    def apply_env(self, environ: MutableMapping[str, str]) -> None:
+        """Gives `environ` the engine's environment, over what the cluster set for its small
+        replicas (one thread each, PASSIVE)."""
+        if self.accelerator == "cpu":
+            for key in CPU_UNSET:
+                environ.pop(key, None)
+        environ.update(self.env())
+
+    @contextmanager
+    def engine_environment(self) -> Iterator[None]:
+        """The engine's environment while its processes start (they copy it), and the
+        caller's again afterwards."""
+        saved = dict(os.environ)
+        self.apply_env(os.environ)
+        try:
+            yield
+        finally:
+            os.environ.clear()
+            os.environ.update(saved)
 
     def server_args(self, model_dir: Path, host: str, port: int) -> list[str]:
         """The same engine as vLLM's own OpenAI server (the benchmarks' baseline, the remote

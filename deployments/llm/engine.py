@@ -5,7 +5,6 @@ continuous batch."""
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import AsyncIterator
 from http import HTTPStatus
 from pathlib import Path
@@ -57,14 +56,13 @@ FORCED_TOOL_PARSER = "pythonic"
 
 class Engine:
     def __init__(self, config: LLMConfig, model_dir: Path, max_pending: int = 256):
-        for key, value in config.env().items():
-            os.environ.setdefault(key, value)
         self.config = config
         self.max_pending = max_pending
         self._stopped = False
         tool_parser = config.tool_call_parser or FORCED_TOOL_PARSER
         _check_tool_parser(tool_parser)  # before the engine starts, not after
-        self.llm = AsyncLLM.from_engine_args(config.engine_args(model_dir))
+        with config.engine_environment():  # its engine core and workers are new processes
+            self.llm = AsyncLLM.from_engine_args(config.engine_args(model_dir))
         self.models = OpenAIServingModels(
             self.llm, [BaseModelPath(name=config.served_name, model_path=str(model_dir))]
         )

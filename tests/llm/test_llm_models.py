@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import inspect
+import os
+from importlib.metadata import entry_points
+
 import pytest
 from pydantic import ValidationError
 
-from models import registry, tiny_llama
+from models import registry, tiny_llama, vllm_plugin
 from models.llm_config import LLMConfig
 
 NEEDS = "transformers comes with the llm-cpu or llm-gpu extra"
@@ -46,7 +50,10 @@ def test_resolver_takes_paths_and_names_what_is_missing(tmp_path):
 def test_llm_config():
     gpu = LLMConfig(model="/models/llama-3-8b", accelerator="gpu", tensor_parallel_size=2)
     assert gpu.served_name == "llama-3-8b" and gpu.num_gpus == 2 and gpu.env() == {}
-    assert LLMConfig().env()["VLLM_CPU_OMP_THREADS_BIND"] == "nobind"
+    cpu = LLMConfig().env()
+    assert cpu["VLLM_CPU_OMP_THREADS_BIND"] == "nobind"
+    assert cpu["OMP_NUM_THREADS"] == str(os.cpu_count()) and cpu[vllm_plugin.READER_SPIN_ENV] == "0"
+    assert LLMConfig(cpu_threads=3).env()["OMP_NUM_THREADS"] == "3"
     with pytest.raises(ValidationError, match="kv_cache_gib"):
         LLMConfig(kv_cache_gib=None)
     with pytest.raises(ValidationError, match="tensor_parallel_size"):
@@ -60,3 +67,48 @@ def test_engine_args(tmp_path):
     assert args.model == str(tmp_path) and args.served_model_name == ["tiny-llama"]
     assert args.kv_cache_memory_bytes == 512 << 20 and args.max_logprobs == 3
     assert args.structured_outputs_config.disable_any_whitespace
+
+
+def test_engine_environment_overrides_the_clusters_and_is_put_back(monkeypatch):
+    # The cluster's environment for small replicas: one thread, OpenMP threads that sleep.
+    monkeypatch.setenv("OMP_NUM_THREADS", "1")
+    monkeypatch.setenv("OMP_WAIT_POLICY", "PASSIVE")
+    config = LLMConfig(cpu_threads=2)
+    with config.engine_environment():
+        assert os.environ["OMP_NUM_THREADS"] == "2" and "OMP_WAIT_POLICY" not in os.environ
+    assert os.environ["OMP_NUM_THREADS"] == "1" and os.environ["OMP_WAIT_POLICY"] == "PASSIVE"
+    gpu = {"OMP_WAIT_POLICY": "PASSIVE"}
+    LLMConfig(model="/m", accelerator="gpu", kv_cache_gib=None).apply_env(gpu)
+    assert gpu == {"OMP_WAIT_POLICY": "PASSIVE"}  # a GPU engine's kernels are not OpenMP's
+
+
+def test_reader_spin_plugin(monkeypatch):
+    pytest.importorskip("vllm", reason="vLLM is not installed: install the llm-cpu extra")
+    from vllm.distributed.device_communicators import shm_broadcast
+    from vllm.distributed.device_communicators.shm_broadcast import SpinCondition
+
+    # vLLM finds it in each of its processes through the package's entry point.
+    found = entry_points(group="vllm.general_plugins")
+    assert "models.vllm_plugin:register" in {e.value for e in found}
+    spin = inspect.signature(SpinCondition.__init__).parameters["busy_loop_s"]
+    saved = SpinCondition.__init__.__defaults__, shm_broadcast.SHM_READER_RECHECK_INTERVAL_MS
+    try:
+        monkeypatch.delenv(vllm_plugin.READER_SPIN_ENV, raising=False)
+        vllm_plugin.register()  # unset (GPUs): vLLM's own spin
+        assert inspect.signature(SpinCondition.__init__).parameters["busy_loop_s"] == spin
+        monkeypatch.setenv(vllm_plugin.READER_SPIN_ENV, "0")
+        vllm_plugin.register()
+        assert inspect.signature(SpinCondition.__init__).parameters["busy_loop_s"].default == 0
+        assert shm_broadcast.SHM_READER_RECHECK_INTERVAL_MS == vllm_plugin.RECHECK_MS
+    finally:
+        SpinCondition.__init__.__defaults__, shm_broadcast.SHM_READER_RECHECK_INTERVAL_MS = saved
+
+
+def test_set_default_leaves_an_unknown_parameter_alone():
+    def f(a, b=1, *, c=2):
+        return a, b, c
+
+    assert not vllm_plugin.set_default(f, "c", 5)  # keyword-only: not in __defaults__
+    assert not vllm_plugin.set_default(f, "missing", 5)
+    assert not vllm_plugin.set_default(None, "b", 5)
+    assert vllm_plugin.set_default(f, "b", 7) and f(0) == (0, 7, 2)
