@@ -1,7 +1,7 @@
 """Token accounting for the LLM: tokens used per user, campaign and model, and the daily
-per-user quota checked before each generation. Redis when LOREKEEPER_REDIS_URL is set (one
-ledger for every replica of every LLM application), an in-process table otherwise (each
-replica counts alone, as the rate limits do)."""
+per-user and per-campaign quotas checked before each generation. Redis when
+LOREKEEPER_REDIS_URL is set (one ledger for every replica of every LLM application), an
+in-process table otherwise (each replica counts alone, as the rate limits do)."""
 
 from __future__ import annotations
 
@@ -44,6 +44,10 @@ class UsageRow(BaseModel):
 class TokenLedger(Protocol):
     async def used_today(self, user_id: int) -> int: ...
 
+    async def campaign_used_today(self, campaign_id: int) -> int:
+        """Tokens every user used for the campaign today."""
+        ...
+
     async def record(
         self, user_id: int, campaign_id: int | None, model: str, prompt: int, completion: int
     ) -> None: ...
@@ -81,11 +85,15 @@ def _row(user_id: int, field: str, prompt: int, completion: int) -> UsageRow:
 class MemoryLedger:
     def __init__(self) -> None:
         self._today: dict[tuple[str, int], int] = defaultdict(int)
+        self._campaign_today: dict[tuple[str, int], int] = defaultdict(int)
         self._totals: dict[tuple[int, str], list[int]] = defaultdict(lambda: [0, 0])
         self._lock = asyncio.Lock()
 
     async def used_today(self, user_id: int) -> int:
         return self._today.get((_day(), user_id), 0)
+
+    async def campaign_used_today(self, campaign_id: int) -> int:
+        return self._campaign_today.get((_day(), campaign_id), 0)
 
     async def record(
         self, user_id: int, campaign_id: int | None, model: str, prompt: int, completion: int
@@ -94,6 +102,11 @@ class MemoryLedger:
             day = _day()
             self._today = defaultdict(int, {k: v for k, v in self._today.items() if k[0] == day})
             self._today[(day, user_id)] += prompt + completion
+            if campaign_id is not None:
+                self._campaign_today = defaultdict(
+                    int, {k: v for k, v in self._campaign_today.items() if k[0] == day}
+                )
+                self._campaign_today[(day, campaign_id)] += prompt + completion
             total = self._totals[(user_id, _field(campaign_id, model))]
             total[0] += prompt
             total[1] += completion
@@ -107,8 +120,9 @@ class MemoryLedger:
 
 
 class RedisLedger:
-    """`used:<day>:<user>` counts the quota (expires after two days); `user:<id>` is a hash
-    of all-time totals (`<campaign>|<model>|p` and `...|c`); `users` the set of users."""
+    """`used:<day>:<user>` and `used:<day>:campaign:<id>` count the quotas (expire after two
+    days); `user:<id>` is a hash of all-time totals (`<campaign>|<model>|p` and `...|c`);
+    `users` the set of users."""
 
     def __init__(self, url: str, prefix: str = PREFIX) -> None:
         self._redis = Redis.from_url(url, decode_responses=True)
@@ -117,6 +131,10 @@ class RedisLedger:
     async def used_today(self, user_id: int) -> int:
         return int(await self._redis.get(f"{self._prefix}used:{_day()}:{user_id}") or 0)
 
+    async def campaign_used_today(self, campaign_id: int) -> int:
+        key = f"{self._prefix}used:{_day()}:campaign:{campaign_id}"
+        return int(await self._redis.get(key) or 0)
+
     async def record(
         self, user_id: int, campaign_id: int | None, model: str, prompt: int, completion: int
     ) -> None:
@@ -124,6 +142,9 @@ class RedisLedger:
         totals, field = f"{self._prefix}user:{user_id}", _field(campaign_id, model)
         async with self._redis.pipeline(transaction=True) as pipe:
             pipe.incrby(used, prompt + completion).expire(used, 2 * 86400)
+            if campaign_id is not None:
+                spent = f"{self._prefix}used:{_day()}:campaign:{campaign_id}"
+                pipe.incrby(spent, prompt + completion).expire(spent, 2 * 86400)
             pipe.hincrby(totals, f"{field}|p", prompt).hincrby(totals, f"{field}|c", completion)
             pipe.sadd(f"{self._prefix}users", user_id)
             await pipe.execute()
@@ -169,6 +190,21 @@ async def admit(ledger: TokenLedger, limiter: RateLimiter, quota: TokenQuota, us
             retry_after=wait,
             quota=quota.tokens_per_day,
         )
+
+
+async def admit_campaign(ledger: TokenLedger, campaign_id: int, tokens_per_day: int | None) -> None:
+    """Before a generation for a campaign: 429 `campaign_token_quota_exceeded` (with
+    Retry-After) once its members have spent the campaign's tokens for the day."""
+    if tokens_per_day is None or await ledger.campaign_used_today(campaign_id) < tokens_per_day:
+        return
+    wait = seconds_to_midnight()
+    raise RateLimited(
+        f"Campaign {campaign_id}'s daily budget of {tokens_per_day} tokens is spent; it "
+        f"renews at midnight UTC (in {wait} s). A DM of the campaign can raise it.",
+        code="campaign_token_quota_exceeded",
+        retry_after=wait,
+        quota=tokens_per_day,
+    )
 
 
 class TokenMetrics:

@@ -144,8 +144,8 @@ class LLMConfig(BaseModel):
 
     def server_args(self, model_dir: Path, host: str, port: int) -> list[str]:
         """The same engine as vLLM's own OpenAI server (the benchmarks' baseline, the remote
-        provider's test server): `python -m vllm.entrypoints.openai.api_server` and these.
-        `engine_kwargs` are not passed: give them as that server's options."""
+        provider's test server): `python -m vllm.entrypoints.openai.api_server` and these,
+        `engine_kwargs` among them as `--their-names`."""
         args = [
             "--model", str(model_dir), "--served-model-name", self.served_name,
             "--max-model-len", str(self.max_model_len), "--dtype", self.dtype,
@@ -166,6 +166,12 @@ class LLMConfig(BaseModel):
             args += ["--tool-strict-level", self.tool_strict_level]
         if self.enable_auto_tool_choice:
             args.append("--enable-auto-tool-choice")
+        for key, value in self.engine_kwargs.items():
+            option = "--" + key.replace("_", "-")
+            if value is True:
+                args.append(option)
+            elif value is not False and value is not None:
+                args += [option, value if isinstance(value, str) else json.dumps(value)]
         return args
 
     def engine_args(self, model_dir: Path) -> AsyncEngineArgs:

@@ -8,10 +8,11 @@ from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import StreamingResponse
 from starlette.types import Receive, Scope, Send
 
-from deployments.common.runner import ServiceRunner
 from deployments.generation.generator import Generator
 from deployments.http.auth import CurrentPrincipal
 from domain.generation.schemas import (
+    CampaignQuotaIn,
+    CampaignQuotaOut,
     Comparison,
     ContentKind,
     ContentRequest,
@@ -25,11 +26,11 @@ from domain.generation.schemas import (
     ThemeRequest,
     UsageOut,
 )
-from domain.generation.service import GenerationService
 
 PREFIX = "/api/v2/llm"
 router = APIRouter(prefix=PREFIX, tags=["generation"])
 GenerationId = Annotated[int, Path(ge=1, le=2**31 - 1)]
+CampaignId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 _GENERATES: dict[int | str, dict[str, Any]] = {
     400: {"description": "`generation_rejected`: the engine refused the request as given"},
     404: {"description": "`not_found`: no such campaign, or not yours"},
@@ -38,7 +39,10 @@ _GENERATES: dict[int | str, dict[str, Any]] = {
         "theme, policy or canon checks: see errors); `canon_conflict`; `prompt_too_long`; "
         "`max_tokens_too_large`"
     },
-    429: {"description": "`rate_limited`, `token_quota_exceeded`: retry after Retry-After"},
+    429: {
+        "description": "`rate_limited`, `token_quota_exceeded`, "
+        "`campaign_token_quota_exceeded`: retry after Retry-After"
+    },
     503: {"description": "`engine_unavailable`, `replica_unavailable`: retry after Retry-After"},
 }
 _SSE = {200: {"content": {"text/event-stream": {}}, "description": "Server-sent events"}}
@@ -48,12 +52,7 @@ def _generator(request: Request) -> Generator:
     return request.app.state.generator
 
 
-def _store(request: Request) -> ServiceRunner[GenerationService]:
-    return request.app.state.store
-
-
 Gen = Annotated[Generator, Depends(_generator)]
-Store = Annotated[ServiceRunner[GenerationService], Depends(_store)]
 
 
 class _Stream(StreamingResponse):
@@ -83,7 +82,9 @@ async def generate_story(
 async def stream_story(body: StoryRequest, principal: CurrentPrincipal, gen: Gen) -> Any:
     """The same, streamed as server-sent events: `token` {text}; `discard` {attempt,
     errors} when an attempt failed the checks (drop its tokens: another follows); then `done`
-    (the stored output) or `error` (a problem document)."""
+    (the stored output) or `error` (a problem document). A seeded or temperature-0 answer
+    that streamed to its end is cached: asked again, it is replayed event for event without
+    the engine (`cached` in `done`)."""
     events = await gen.stream_story(principal, body)
     return _Stream(events, media_type="text/event-stream", headers={"Cache-Control": "no-cache"})
 
@@ -116,33 +117,35 @@ async def modify_content(
 @router.get("/generations")
 async def list_generations(
     principal: CurrentPrincipal,
-    store: Store,
+    gen: Gen,
     campaign_id: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
     kind: Annotated[str | None, Query(max_length=30)] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
 ) -> GenerationPage:
-    """Your outputs, newest first (an admin sees everyone's)."""
-    return await store.run(
+    """Your outputs, newest first (an admin sees everyone's); with `campaign_id` of a
+    campaign you DM, every member's outputs for it."""
+    return await gen.records(
         principal,
         lambda s: s.list(campaign_id=campaign_id, kind=kind, limit=limit, offset=offset),
+        campaign_id=campaign_id,
     )
 
 
 @router.get("/generations/{generation_id}")
 async def get_generation(
-    generation_id: GenerationId, principal: CurrentPrincipal, store: Store
+    generation_id: GenerationId, principal: CurrentPrincipal, gen: Gen
 ) -> GenerationDetail:
-    """One output with the prompt that made it."""
-    return await store.run(principal, lambda s: s.get(generation_id))
+    """One output with the prompt that made it: yours, or one for a campaign you DM."""
+    return await gen.records(principal, lambda s: s.get(generation_id), ids=(generation_id,))
 
 
 @router.get("/generations/{generation_id}/versions")
 async def list_versions(
-    generation_id: GenerationId, principal: CurrentPrincipal, store: Store
+    generation_id: GenerationId, principal: CurrentPrincipal, gen: Gen
 ) -> list[GenerationOut]:
     """Every version of the output's lineage, oldest first."""
-    return await store.run(principal, lambda s: s.versions(generation_id))
+    return await gen.records(principal, lambda s: s.versions(generation_id), ids=(generation_id,))
 
 
 @router.post("/generations/{generation_id}/regenerate", status_code=201, responses=_GENERATES)
@@ -152,24 +155,45 @@ async def regenerate(
     gen: Gen,
     body: RegenerateRequest | None = None,
 ) -> GenerationOut:
-    """The same request again (another seed unless given): the next version of its lineage."""
+    """The same request again (another seed unless given): the next version of its lineage.
+    Yours only (403 `forbidden` for a DM's read-only view of a player's)."""
     return await gen.regenerate(principal, generation_id, body or RegenerateRequest())
 
 
 @router.get("/generations/{generation_id}/compare/{other_id}")
 async def compare(
-    generation_id: GenerationId, other_id: GenerationId, principal: CurrentPrincipal, store: Store
+    generation_id: GenerationId, other_id: GenerationId, principal: CurrentPrincipal, gen: Gen
 ) -> Comparison:
     """A unified diff of two outputs and the parameters that differ."""
-    return await store.run(principal, lambda s: s.compare(generation_id, other_id))
+    return await gen.records(
+        principal, lambda s: s.compare(generation_id, other_id), ids=(generation_id, other_id)
+    )
 
 
 @router.post("/generations/{generation_id}/restore", status_code=201)
 async def restore(
-    generation_id: GenerationId, principal: CurrentPrincipal, store: Store
+    generation_id: GenerationId, principal: CurrentPrincipal, gen: Gen
 ) -> GenerationOut:
-    """Make this output the lineage's newest version again (a new version, no tokens)."""
-    return await store.run(principal, lambda s: s.restore(generation_id))
+    """Make this output the lineage's newest version again (a new version, no tokens).
+    Yours only (403 `forbidden` for a DM's read-only view of a player's)."""
+    return await gen.records(principal, lambda s: s.restore(generation_id), ids=(generation_id,))
+
+
+@router.get("/campaigns/{campaign_id}/quota")
+async def campaign_quota(
+    campaign_id: CampaignId, principal: CurrentPrincipal, gen: Gen
+) -> CampaignQuotaOut:
+    """The campaign's daily token budget and what its members used today (members only)."""
+    return await gen.campaign_quota(principal, campaign_id)
+
+
+@router.put("/campaigns/{campaign_id}/quota", responses={403: {}, 404: {}})
+async def set_campaign_quota(
+    campaign_id: CampaignId, body: CampaignQuotaIn, principal: CurrentPrincipal, gen: Gen
+) -> CampaignQuotaOut:
+    """Set the campaign's own daily token budget (its DMs only); `null` removes it. It
+    can lower the application's default, not raise it."""
+    return await gen.set_campaign_quota(principal, campaign_id, body.tokens_per_day)
 
 
 @router.get("/usage")
@@ -177,7 +201,11 @@ async def usage(
     principal: CurrentPrincipal,
     gen: Gen,
     everyone: Annotated[bool, Query(description="Every user's (admins only).")] = False,
+    campaign_id: Annotated[
+        int | None, Query(ge=1, le=2**31 - 1, description="A campaign of yours: its budget.")
+    ] = None,
 ) -> UsageOut:
-    """Tokens used per campaign and model, today's total against your daily quota, and
-    (admins) the response cache's hits and misses."""
-    return UsageOut.model_validate(await gen.usage(principal, everyone))
+    """Tokens used per campaign and model, today's total against your daily quota,
+    (admins) the response cache's hits and misses, and with `campaign_id` that campaign's
+    budget and use today."""
+    return UsageOut.model_validate(await gen.usage(principal, everyone, campaign_id))

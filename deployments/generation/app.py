@@ -42,6 +42,12 @@ class GenerationConfig(AppConfig):
     )
     policy: tuple[str, ...] = Field(DEFAULT_POLICY, description="The content policy's denylist.")
     quota: TokenQuota = TokenQuota()
+    campaign_tokens_per_day: int | None = Field(
+        None,
+        ge=1,
+        description="Every campaign's daily token budget, all members together; unset: none. "
+        "A campaign's DM can set a lower one (PUT /campaigns/{id}/quota).",
+    )
     cache_ttl_s: int = Field(24 * 3600, ge=1)
 
     @model_validator(mode="after")
@@ -85,6 +91,7 @@ class GenerationIngress(AppIngress):
                 field_chars=self.config.field_chars,
                 policy=self.config.policy,
                 quota=self.config.quota,
+                campaign_tokens_per_day=self.config.campaign_tokens_per_day,
             ),
         )
         app = self.new_app(
@@ -94,7 +101,6 @@ class GenerationIngress(AppIngress):
             routers=[api_router.router],
         )
         app.state.generator = self.generator
-        app.state.store = store
         return app
 
     # In process (`compose_local`, tests) the peers are handed over; in the cluster they are

@@ -1,7 +1,8 @@
-"""The generation pipeline of every domain endpoint: quota, the campaign's context as the
+"""The generation pipeline of every domain endpoint: quotas, the campaign's context as the
 user may see it, a prompt that fits the window, the model (through LLMCalls, with the
 response cache), validation with a bounded number of regenerations, the record of the output
-and its token accounting."""
+and its token accounting. Also the reads of that record, with the DM rights the campaigns
+service grants."""
 
 from __future__ import annotations
 
@@ -9,25 +10,26 @@ import asyncio
 import json
 import random
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Collection
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from pydantic import BaseModel
 
 from cluster.rate_limit import RateLimiter
 from cluster.response_cache import ResponseCache, cache_key
-from cluster.token_usage import TokenLedger, TokenMetrics, TokenQuota, admit
+from cluster.token_usage import TokenLedger, TokenMetrics, TokenQuota, admit, admit_campaign
 from deployments.calls.campaigns import CampaignCalls
 from deployments.calls.llm import Generation, GenerationParams, LLMCalls, ModelInfo, Usage
 from deployments.common.runner import ServiceRunner
 from domain.campaigns.access import CampaignAccess
 from domain.campaigns.content import CONTENT_TYPES, NPC, Content, Location
 from domain.campaigns.context import CampaignContext
-from domain.errors import DomainError, Forbidden, InvalidRequest
+from domain.errors import DomainError, Forbidden, InvalidRequest, NotFound
 from domain.generation import context as context_manager
 from domain.generation import prompts
 from domain.generation.schemas import (
+    CampaignQuotaOut,
     CampaignScoped,
     ContentRequest,
     ContextReport,
@@ -57,6 +59,7 @@ from domain.users.schemas import Principal
 # an answer ends at its first blank line, a line of dialogue at its closing quote.
 STOP = {"dialogue": ['"', "\n\n"], "default": ["\n\n", "\nTask:"]}
 _MARGIN = 8  # tokens kept free for the model's own special tokens
+R = TypeVar("R")
 
 
 @dataclass(frozen=True)
@@ -66,6 +69,7 @@ class Limits:
     field_chars: int  # maxLength given to the model for each text field of a schema
     policy: tuple[str, ...]  # the content policy's denylist
     quota: TokenQuota
+    campaign_tokens_per_day: int | None = None  # every campaign's default budget
 
 
 @dataclass
@@ -125,34 +129,54 @@ class Generator:
     async def _stream_events(
         self, principal: Principal, req: StoryRequest, prep: _Prepared, params: GenerationParams
     ) -> AsyncIterator[str]:
-        llm = self._llm()
         for n in range(self.limits.attempts):
             attempt = _retry(params, n)
+            # A deterministic answer is cached as its pieces, under a key of its own (the
+            # non-streamed answer keeps its text only), and replayed event for event.
+            key = (
+                cache_key(prep.info.name, prep.prompt, {**attempt.model_dump(), "stream": True})
+                if _deterministic(attempt)
+                else None
+            )
+            hit = await self.cache.get(key) if key else None
             pieces: list[str] = []
-            usage = None
-            stream = llm.stream_complete(principal, prep.prompt, attempt)
-            try:
-                async for chunk in stream:
-                    if text := clean(chunk.text):
-                        pieces.append(text)
-                        yield _event("token", {"text": text})
-                    usage = chunk.usage or usage
-            except DomainError as exc:
-                yield _event("error", _problem(exc))
-                return
-            finally:
-                await stream.aclose()  # type: ignore[attr-defined]  # frees the sequence
+            if hit is not None:
+                replay = _Replay.model_validate_json(hit)
+                for text in replay.pieces:
+                    pieces.append(text)
+                    yield _event("token", {"text": text})
+                usage = _no_usage()
+            else:
+                stream = self._llm().stream_complete(principal, prep.prompt, attempt)
+                usage = None
+                try:
+                    async for chunk in stream:
+                        if text := clean(chunk.text):
+                            pieces.append(text)
+                            yield _event("token", {"text": text})
+                        usage = chunk.usage or usage
+                except DomainError as exc:
+                    yield _event("error", _problem(exc))
+                    return
+                finally:
+                    await stream.aclose()  # type: ignore[attr-defined]  # frees the sequence
+                # Only here does an answer count as complete: a client that left, or an
+                # engine error, ended the generator above.
+                if key:
+                    await self.cache.put(key, _Replay(pieces=pieces).model_dump_json())
             gen = Generation(
                 text="".join(pieces),
                 finish_reason=None,
                 usage=usage or _no_usage(),
                 model=prep.info.name,
             )
-            await self._account(principal, req.campaign_id, gen)
+            cached = hit is not None
+            if not cached:
+                await self._account(principal, req.campaign_id, gen)
             violations = check_text(gen.text, prep.ctx, self.limits.policy)
             if not violations:
                 out = await self._record(
-                    principal, req, req.kind, prep, gen, params, None, cached=False, attempts=n + 1
+                    principal, req, req.kind, prep, gen, params, None, cached=cached, attempts=n + 1
                 )
                 yield _event("done", out.model_dump(mode="json"))
                 return
@@ -293,7 +317,9 @@ class Generator:
     async def regenerate(
         self, principal: Principal, generation_id: int, req: RegenerateRequest
     ) -> GenerationOut:
-        old = await self.store.run(principal, lambda s: s.get(generation_id))
+        old = await self.records(
+            principal, lambda s: s.get(generation_id, to_write=True), ids=(generation_id,)
+        )
         body = dict(old.params.get("request") or {})
         body["seed"] = req.seed if req.seed is not None else random.randrange(2**31)
         if req.temperature is not None:
@@ -311,7 +337,9 @@ class Generator:
             code="not_regeneratable",
         )
 
-    async def usage(self, principal: Principal, everyone: bool) -> dict[str, Any]:
+    async def usage(
+        self, principal: Principal, everyone: bool, campaign_id: int | None = None
+    ) -> dict[str, Any]:
         if everyone and principal.role != "admin":
             raise Forbidden("Only admins see everyone's token use.")
         rows = await self.ledger.rows(None if everyone else principal.user_id)
@@ -320,7 +348,76 @@ class Generator:
             "used_today": await self.ledger.used_today(principal.user_id),
             "tokens_per_day": self.limits.quota.tokens_per_day,
             "cache": await self.cache.stats() if principal.role == "admin" else None,
+            "campaign": None
+            if campaign_id is None
+            else await self.campaign_quota(principal, campaign_id),
         }
+
+    # --- the record of outputs, and campaign budgets ---------------------------------------
+
+    async def records(
+        self,
+        principal: Principal,
+        call: Callable[[GenerationService], R],
+        *,
+        campaign_id: int | None = None,
+        ids: Collection[int] = (),
+    ) -> R:
+        """`call` on the record of outputs, with the caller's DM rights in the campaigns the
+        request involves: `campaign_id` (a list's filter) and those of the outputs `ids` that
+        are someone else's. Asked of the campaigns service only for those: reading one's own
+        outputs costs no call."""
+        involved = set() if campaign_id is None else {campaign_id}
+        if ids:
+            involved |= await self.store.run(principal, lambda s: s.foreign_campaigns(ids))
+        dm_of = await self._dm_of(principal, involved) if principal.role != "admin" else set()
+        return await self.store.run(principal, lambda s: call(s.as_dm_of(frozenset(dm_of))))
+
+    async def campaign_quota(self, principal: Principal, campaign_id: int) -> CampaignQuotaOut:
+        """The campaign's budget and use today, for its members (404 for anyone else)."""
+        await self._campaigns().access(principal, campaign_id)
+        own = await self.store.run(principal, lambda s: s.campaign_quota(campaign_id))
+        return CampaignQuotaOut(
+            campaign_id=campaign_id,
+            tokens_per_day=self._campaign_budget(own),
+            campaign_tokens_per_day=own,
+            default_tokens_per_day=self.limits.campaign_tokens_per_day,
+            used_today=await self.ledger.campaign_used_today(campaign_id),
+        )
+
+    async def set_campaign_quota(
+        self, principal: Principal, campaign_id: int, tokens_per_day: int | None
+    ) -> CampaignQuotaOut:
+        """A DM sets (None: removes) the campaign's own budget; 404 for non-members, 403
+        for its players."""
+        dm_of = await self._dm_of(principal, {campaign_id}, strict=True)
+        await self.store.run(
+            principal,
+            lambda s: s.as_dm_of(frozenset(dm_of)).set_campaign_quota(campaign_id, tokens_per_day),
+        )
+        return await self.campaign_quota(principal, campaign_id)
+
+    async def _dm_of(
+        self, principal: Principal, campaign_ids: set[int], *, strict: bool = False
+    ) -> set[int]:
+        """Those of `campaign_ids` the caller DMs; one where they are no member counts as
+        none (`strict`: is the 404 it is)."""
+
+        async def is_dm(campaign_id: int) -> bool:
+            try:
+                return (await self._campaigns().access(principal, campaign_id)).is_dm
+            except NotFound:
+                if strict:
+                    raise
+                return False
+
+        ids = sorted(campaign_ids)
+        return {c for c, dm in zip(ids, await asyncio.gather(*map(is_dm, ids)), strict=True) if dm}
+
+    def _campaign_budget(self, own: int | None) -> int | None:
+        """A DM may lower the default budget, not raise it above the operator's."""
+        budgets = [b for b in (own, self.limits.campaign_tokens_per_day) if b is not None]
+        return min(budgets) if budgets else None
 
     # --- the steps --------------------------------------------------------------------------
 
@@ -356,6 +453,9 @@ class Generator:
                 principal, req.campaign_id, req.chapter_id, req.character_ids or None
             ),
         )
+        # After `access`: only members learn of the campaign's budget.
+        own = await self.store.run(principal, lambda s: s.campaign_quota(req.campaign_id))
+        await admit_campaign(self.ledger, req.campaign_id, self._campaign_budget(own))
         info = await self.model_info()
         if req.max_tokens >= info.max_model_len - _MARGIN:
             raise InvalidRequest(
@@ -424,7 +524,7 @@ class Generator:
     async def _complete(
         self, principal: Principal, campaign_id: int, prep: _Prepared, params: GenerationParams
     ) -> tuple[Generation, bool]:
-        deterministic = params.temperature == 0 or params.seed is not None
+        deterministic = _deterministic(params)
         key = cache_key(prep.info.name, prep.prompt, params.model_dump())
         if deterministic and (hit := await self.cache.get(key)):
             return Generation.model_validate_json(hit), True
@@ -534,6 +634,16 @@ def _retry(params: GenerationParams, attempt: int) -> GenerationParams:
         return params
     seed = (params.seed if params.seed is not None else random.randrange(2**31)) + attempt
     return params.model_copy(update={"seed": seed, "temperature": max(params.temperature, 0.7)})
+
+
+class _Replay(BaseModel):
+    """A streamed answer in the cache: its token events' texts."""
+
+    pieces: list[str]
+
+
+def _deterministic(params: GenerationParams) -> bool:
+    return params.temperature == 0 or params.seed is not None
 
 
 def _no_usage() -> Usage:

@@ -39,3 +39,16 @@ class GenerationRecord(Base):
     completion_tokens: Mapped[int]
     output: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class CampaignTokenQuota(Base):
+    """A campaign's own daily token budget, set by one of its DMs. No row: the config's
+    default (`campaign_tokens_per_day`) alone applies."""
+
+    __tablename__ = "generation_campaign_quotas"
+
+    # Campaign records live in the campaigns service: its id only, no foreign key.
+    campaign_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    tokens_per_day: Mapped[int]
+    set_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)

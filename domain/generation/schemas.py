@@ -150,8 +150,31 @@ class Comparison(BaseModel):
     params: dict[str, list[Any]] = Field(description="Parameters that differ: name → [a, b].")
 
 
+class CampaignQuotaIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    tokens_per_day: int | None = Field(
+        ge=1,
+        le=2**31 - 1,
+        description="The campaign's own daily budget; null removes it (the default applies).",
+    )
+
+
+class CampaignQuotaOut(BaseModel):
+    campaign_id: int
+    tokens_per_day: int | None = Field(
+        description="The budget that applies: the lower of the campaign's own and the "
+        "default; null: none."
+    )
+    campaign_tokens_per_day: int | None = Field(description="The campaign's own, set by a DM.")
+    default_tokens_per_day: int | None = Field(description="The application's default.")
+    used_today: int = Field(description="Tokens every member used for the campaign today (UTC).")
+
+
 class UsageOut(BaseModel):
     rows: list[dict[str, Any]]
     used_today: int
     tokens_per_day: int | None
     cache: dict[str, int] | None = Field(None, description="Hits and misses (admins only).")
+    campaign: CampaignQuotaOut | None = Field(
+        None, description="With `campaign_id`: that campaign's budget and use today."
+    )

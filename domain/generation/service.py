@@ -1,19 +1,26 @@
 """The record of generated outputs: each one stored with its prompt, model, parameters and
 token counts; listed, compared, and restored (a restore is a new version whose output is an
-earlier one's, so history is never rewritten). A user sees their own outputs; an admin all."""
+earlier one's, so history is never rewritten). A user sees their own outputs; a campaign's
+DMs also see (read-only) every output made for that campaign; an admin sees all. Who DMs
+which campaign is the campaigns service's answer, which the caller asks and hands in
+(`dm_of`): this module never reads campaign tables. Also the campaigns' own daily token
+budgets."""
 
 from __future__ import annotations
 
 import difflib
 import json
+from collections.abc import Collection
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, or_, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from domain.errors import NotFound
-from domain.generation.models import GenerationRecord
+from domain.db import utcnow
+from domain.errors import Forbidden, NotFound
+from domain.generation.models import CampaignTokenQuota, GenerationRecord
 from domain.generation.schemas import (
     Comparison,
     GenerationDetail,
@@ -42,9 +49,28 @@ class NewGeneration:
 
 
 class GenerationService:
-    def __init__(self, session: Session, principal: Principal):
+    def __init__(self, session: Session, principal: Principal, dm_of: frozenset[int] = frozenset()):
         self.session = session
         self.principal = principal
+        # The campaigns the caller DMs, among those the request involves (see foreign_campaigns).
+        self.dm_of = dm_of
+
+    def as_dm_of(self, campaign_ids: frozenset[int]) -> GenerationService:
+        return GenerationService(self.session, self.principal, campaign_ids)
+
+    def foreign_campaigns(self, generation_ids: Collection[int]) -> frozenset[int]:
+        """The campaigns of those of `generation_ids` that are someone else's: where the
+        caller's DM rights decide whether they may read them."""
+        if self.principal.role == "admin":
+            return frozenset()
+        rows = self.session.scalars(
+            select(GenerationRecord.campaign_id).where(
+                GenerationRecord.id.in_(list(generation_ids)),
+                GenerationRecord.user_id != self.principal.user_id,
+                GenerationRecord.campaign_id.is_not(None),
+            )
+        )
+        return frozenset(c for c in rows if c is not None)
 
     def record(self, new: NewGeneration, parent_id: int | None = None) -> GenerationOut:
         """Store an output: a new lineage, or with `parent_id` the next version of its."""
@@ -61,8 +87,9 @@ class GenerationService:
             self.session.flush()
         return _out(row, **new.extra)
 
-    def get(self, generation_id: int) -> GenerationDetail:
-        row = self._load(generation_id)
+    def get(self, generation_id: int, *, to_write: bool = False) -> GenerationDetail:
+        """`to_write`: to build on it (regenerate), which only its maker (or an admin) may."""
+        row = self._load(generation_id, to_write=to_write)
         return GenerationDetail(**_out(row).model_dump(), prompt=row.prompt)
 
     def list(
@@ -74,9 +101,7 @@ class GenerationService:
         limit: int = 50,
         offset: int = 0,
     ) -> GenerationPage:
-        query = select(GenerationRecord)
-        if self.principal.role != "admin":
-            query = query.where(GenerationRecord.user_id == self.principal.user_id)
+        query = self._visible(select(GenerationRecord))
         for column, value in (
             (GenerationRecord.campaign_id, campaign_id),
             (GenerationRecord.kind, kind),
@@ -114,7 +139,7 @@ class GenerationService:
 
     def restore(self, generation_id: int) -> GenerationOut:
         """A new version of the lineage whose output is `generation_id`'s (no tokens used)."""
-        old = self._load(generation_id)
+        old = self._load(generation_id, to_write=True)
         head = self._latest(old.root_id)  # type: ignore[arg-type]
         row = GenerationRecord(
             root_id=old.root_id,
@@ -145,12 +170,58 @@ class GenerationService:
             .limit(1)
         ).one()
 
-    def _load(self, generation_id: int) -> GenerationRecord:
+    def campaign_quota(self, campaign_id: int) -> int | None:
+        """The campaign's own daily token budget; None: it has none."""
+        row = self.session.get(CampaignTokenQuota, campaign_id)
+        return None if row is None else row.tokens_per_day
+
+    def set_campaign_quota(self, campaign_id: int, tokens_per_day: int | None) -> None:
+        """Set (None: remove) the campaign's own budget. Its DMs only."""
+        if campaign_id not in self.dm_of:
+            raise Forbidden("Only the campaign's DMs may set its token budget.")
+        row = self.session.get(CampaignTokenQuota, campaign_id)
+        if tokens_per_day is None:
+            if row is not None:
+                self.session.delete(row)
+            return
+        values = {
+            "tokens_per_day": tokens_per_day,
+            "set_by": self.principal.user_id,
+            "updated_at": utcnow(),
+        }
+        if row is None:
+            try:  # in a savepoint: two DMs may set a first budget at once
+                with self.session.begin_nested():
+                    self.session.add(CampaignTokenQuota(campaign_id=campaign_id, **values))
+                return
+            except IntegrityError:
+                row = self.session.get(CampaignTokenQuota, campaign_id, populate_existing=True)
+                assert row is not None
+        for name, value in values.items():
+            setattr(row, name, value)
+        self.session.flush()
+
+    def _visible(self, query: Select[Any]) -> Select[Any]:
+        if self.principal.role == "admin":
+            return query
+        mine = GenerationRecord.user_id == self.principal.user_id
+        if not self.dm_of:
+            return query.where(mine)
+        return query.where(or_(mine, GenerationRecord.campaign_id.in_(sorted(self.dm_of))))
+
+    def _load(self, generation_id: int, *, to_write: bool = False) -> GenerationRecord:
         row = self.session.get(GenerationRecord, generation_id)
-        if row is None or (
-            self.principal.role != "admin" and row.user_id != self.principal.user_id
-        ):
+        if row is None:
             raise NotFound(f"No generation {generation_id} of yours; list yours at /generations.")
+        if self.principal.role == "admin" or row.user_id == self.principal.user_id:
+            return row
+        if row.campaign_id not in self.dm_of:
+            raise NotFound(f"No generation {generation_id} of yours; list yours at /generations.")
+        if to_write:
+            raise Forbidden(
+                "A campaign's DMs may read its players' outputs, not restore or regenerate "
+                "them: only who made an output may."
+            )
         return row
 
 

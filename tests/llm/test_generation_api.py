@@ -3,6 +3,7 @@ campaigns applications (deployments.apps.compose_local), on the suite's tiny mod
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import json
 import re
@@ -40,6 +41,7 @@ class World:
     player: Api
     campaign_id: int
     npcs: dict[str, int]
+    admin: Api
 
 
 @pytest.fixture
@@ -85,7 +87,7 @@ def world(db, tmp_path, llm_server) -> Iterator[World]:
             )
             assert r.status_code == 201, r.text
             npcs[body["name"]] = r.json()["id"]
-        yield World(client, generation, dm, player, campaign_id, npcs)
+        yield World(client, generation, dm, player, campaign_id, npcs, admin)
 
 
 def story(world: World, user: Api, **body):
@@ -367,6 +369,230 @@ def test_theme_analysis_and_rewrite(world):
     assert out["kind"] == "modify" and out["text"]
     prompt = world.player.get(f"{LLM}/generations/{out['id']}").json()["prompt"]
     assert "comic tone" in prompt and "child reader" in prompt and "The goblin attacks." in prompt
+
+
+def _new_campaign(world: World, username: str) -> tuple[Api, int]:
+    """Another DM with a campaign of their own."""
+    dm = signup(world.client, username, granted_by=world.admin, role="dm")
+    r = dm.post("/api/v2/campaigns", json={"name": f"{username}'s", "ruleset": "2024"})
+    assert r.status_code == 201, r.text
+    return dm, r.json()["id"]
+
+
+def test_campaign_dms_read_their_players_generations(world):
+    first = story(world, world.player, seed=1, temperature=1.0).json()
+    r = world.player.post(f"{LLM}/generations/{first['id']}/regenerate", json={"seed": 2})
+    assert r.status_code == 201, r.text
+    second = r.json()
+    mine = story(world, world.dm, seed=3).json()
+    ids = {first["id"], second["id"]}
+
+    # The campaign's DM: every member's outputs for it, with prompts, read-only.
+    page = world.dm.get(f"{LLM}/generations", params={"campaign_id": world.campaign_id}).json()
+    assert {g["id"] for g in page["items"]} == ids | {mine["id"]} and page["total"] == 3
+    assert world.dm.get(f"{LLM}/generations").json()["total"] == 1  # unfiltered: their own
+    r = world.dm.get(f"{LLM}/generations/{first['id']}")
+    assert r.status_code == 200 and r.json()["prompt"] and r.json()["text"] == first["text"]
+    versions = world.dm.get(f"{LLM}/generations/{second['id']}/versions").json()
+    assert [v["id"] for v in versions] == [first["id"], second["id"]]
+    r = world.dm.get(f"{LLM}/generations/{first['id']}/compare/{mine['id']}")
+    assert r.status_code == 200 and r.json()["params"]["seed"] == [1, 3]
+    for write in ("restore", "regenerate"):
+        r = world.dm.post(f"{LLM}/generations/{first['id']}/{write}")
+        assert r.status_code == 403 and r.json()["code"] == "forbidden", (write, r.text)
+    assert world.player.get(f"{LLM}/generations").json()["total"] == 2  # nothing written
+
+    # A player sees only their own, in the campaign or not, never the DM's.
+    page = world.player.get(f"{LLM}/generations", params={"campaign_id": world.campaign_id})
+    assert {g["id"] for g in page.json()["items"]} == ids
+    assert world.player.get(f"{LLM}/generations/{mine['id']}").status_code == 404
+    r = world.player.get(f"{LLM}/generations/{first['id']}/compare/{mine['id']}")
+    assert r.status_code == 404
+    co_player = signup(world.client, "player-two")
+    r = world.dm.post(
+        f"/api/v2/campaigns/{world.campaign_id}/members", json={"user_id": co_player.user_id}
+    )
+    assert r.status_code == 201, r.text
+    assert co_player.get(f"{LLM}/generations/{first['id']}").status_code == 404
+    page = co_player.get(f"{LLM}/generations", params={"campaign_id": world.campaign_id})
+    assert page.json()["total"] == 0
+
+    # Another campaign's DM, a stranger: as if it did not exist, like a forged id.
+    other_dm, other_campaign = _new_campaign(world, "other-dm")
+    stranger = signup(world.client, "stranger")
+    for user in (other_dm, stranger):
+        for path in ("", "/versions", f"/compare/{second['id']}"):
+            r = user.get(f"{LLM}/generations/{first['id']}{path}")
+            assert r.status_code == 404 and r.json()["code"] == "not_found", (path, r.text)
+        page = user.get(f"{LLM}/generations", params={"campaign_id": world.campaign_id})
+        assert page.json()["total"] == 0
+        assert user.post(f"{LLM}/generations/{first['id']}/restore").status_code == 404
+    assert world.dm.get(f"{LLM}/generations/2147483647").status_code == 404
+    # The other DM's own output does not open the first campaign's to them.
+    theirs = story(world, other_dm, campaign_id=other_campaign, seed=4).json()
+    r = other_dm.get(f"{LLM}/generations/{theirs['id']}/compare/{first['id']}")
+    assert r.status_code == 404
+    assert world.dm.get(f"{LLM}/generations/{theirs['id']}").status_code == 404
+    # An admin reads everything, as before.
+    assert world.admin.get(f"{LLM}/generations/{first['id']}").status_code == 200
+
+
+def test_campaign_token_quota(world):
+    url = f"{LLM}/campaigns/{world.campaign_id}/quota"
+    r = world.player.get(url)
+    assert r.status_code == 200, r.text
+    assert r.json() == {
+        "campaign_id": world.campaign_id,
+        "tokens_per_day": None,
+        "campaign_tokens_per_day": None,
+        "default_tokens_per_day": None,
+        "used_today": 0,
+    }
+    # Only the campaign's DMs set it; anyone else, forged ids and bad bodies are refused.
+    other_dm, other_campaign = _new_campaign(world, "other-dm")
+    stranger = signup(world.client, "stranger")
+    assert world.player.put(url, json={"tokens_per_day": 10**6}).json()["code"] == "forbidden"
+    for user in (other_dm, stranger):
+        assert user.put(url, json={"tokens_per_day": 10**6}).status_code == 404
+        assert user.get(url).status_code == 404
+        r = user.get(f"{LLM}/usage", params={"campaign_id": world.campaign_id})
+        assert r.status_code == 404
+    r = world.dm.put(f"{LLM}/campaigns/2147483647/quota", json={"tokens_per_day": 5})
+    assert r.status_code == 404
+    for body in (
+        {"tokens_per_day": 0},
+        {"tokens_per_day": "many"},
+        {},
+        {"x": 1, "tokens_per_day": 5},
+    ):
+        r = world.dm.put(url, json=body)
+        assert r.status_code == 422 and r.json()["code"] == "validation_error", body
+    assert world.dm.put(f"{LLM}/campaigns/0/quota", json={"tokens_per_day": 5}).status_code == 422
+
+    r = world.dm.put(url, json={"tokens_per_day": 30})
+    assert r.status_code == 200 and r.json()["tokens_per_day"] == 30
+    out = story(world, world.player).json()  # under the budget when it starts
+    spent = out["usage"]["prompt_tokens"] + out["usage"]["completion_tokens"]
+    assert spent > 30
+    # Now spent for every member, the DM too (whose own quota is untouched).
+    for user in (world.dm, world.player):
+        r = story(world, user)
+        assert r.status_code == 429 and r.json()["code"] == "campaign_token_quota_exceeded"
+        assert int(r.headers["Retry-After"]) > 0 and r.json()["quota"] == 30
+    usage = world.dm.get(f"{LLM}/usage", params={"campaign_id": world.campaign_id}).json()
+    assert usage["used_today"] == 0
+    assert usage["campaign"]["used_today"] == spent and usage["campaign"]["tokens_per_day"] == 30
+    assert world.dm.get(f"{LLM}/usage").json()["campaign"] is None
+    # Another campaign has its own budget.
+    assert story(world, other_dm, campaign_id=other_campaign).status_code == 200
+
+    # The config's default: a DM may lower it, not raise it; null goes back to it.
+    generator = world.generation.generator
+    limits = generator.limits
+    generator.limits = dataclasses.replace(limits, campaign_tokens_per_day=10**6)
+    try:
+        assert world.dm.get(url).json()["tokens_per_day"] == 30
+        r = world.dm.put(url, json={"tokens_per_day": 10**7})
+        assert r.json()["tokens_per_day"] == 10**6 and r.json()["campaign_tokens_per_day"] == 10**7
+        assert story(world, world.player).status_code == 200
+        r = world.dm.put(url, json={"tokens_per_day": None})
+        assert r.status_code == 200 and r.json()["campaign_tokens_per_day"] is None
+        assert r.json()["tokens_per_day"] == r.json()["default_tokens_per_day"] == 10**6
+        generator.limits = dataclasses.replace(limits, campaign_tokens_per_day=spent)
+        assert story(world, world.player).json()["code"] == "campaign_token_quota_exceeded"
+    finally:
+        generator.limits = limits
+
+
+class CountingLLM(OnEngineLoop):
+    """The engine's calls, counting the streams asked of it; with `delay`, a slow link
+    that holds each piece that long (so that a client surely leaves mid-stream)."""
+
+    streams = 0
+    delay = 0.0
+
+    def stream_complete(self, principal, prompt, params):
+        self.streams += 1
+        return self._slowed(super().stream_complete(principal, prompt, params))
+
+    async def _slowed(self, stream):
+        try:
+            async for chunk in stream:
+                yield chunk
+                await asyncio.sleep(self.delay)
+        finally:
+            await stream.aclose()
+
+
+def stream_story(world: World, **body) -> list[tuple[str, dict]]:
+    body = {"campaign_id": world.campaign_id, "instructions": "A storm.", "kind": "beat", **body}
+    with world.player.client.stream(
+        "POST", f"{LLM}/generate/story/stream", json=body, headers=world.player.headers
+    ) as r:
+        assert r.status_code == 200
+        return _events(r.iter_lines())
+
+
+def test_deterministic_streams_are_cached(world, llm_server):
+    engine = CountingLLM(llm_server)
+    world.generation.use_llm(engine)
+    body = {"max_tokens": 10, "seed": 21, "temperature": 1.0}
+    first = stream_story(world, **body)
+    assert first[-1][0] == "done" and not first[-1][1]["cached"] and engine.streams == 1
+    used = world.player.get(f"{LLM}/usage").json()["used_today"]
+    stats = _stats(world)
+    again = stream_story(world, **body)
+    # The same stream, event for event, without the engine and without tokens.
+    assert [e for e in again if e[0] == "token"] == [e for e in first if e[0] == "token"]
+    assert [name for name, _ in again] == [name for name, _ in first]
+    done = again[-1][1]
+    assert done["cached"] and done["usage"]["completion_tokens"] == 0
+    assert done["text"] == first[-1][1]["text"] and done["id"] != first[-1][1]["id"]
+    assert engine.streams == 1 and _stats(world) == {
+        "hits": stats["hits"] + 1,
+        "misses": stats["misses"],
+    }
+    assert world.player.get(f"{LLM}/usage").json()["used_today"] == used
+    # Not deterministic: neither looked up nor stored.
+    stream_story(world, max_tokens=5, temperature=1.0)
+    assert engine.streams == 2 and _stats(world) == {
+        "hits": stats["hits"] + 1,
+        "misses": stats["misses"],
+    }
+
+    # A stream the client left is not cached: asked again, the engine answers.
+    long = {"max_tokens": 200, "seed": 22, "temperature": 1.0}
+    stored = world.player.get(f"{LLM}/generations").json()["total"]
+    engine.delay = 0.3
+    with world.player.client.stream(
+        "POST",
+        f"{LLM}/generate/story/stream",
+        json={
+            "campaign_id": world.campaign_id,
+            "instructions": "A long tale.",
+            "kind": "beat",
+            **long,
+        },
+        headers=world.player.headers,
+    ) as r:
+        next(line for line in r.iter_lines() if line.startswith("event: token"))
+    engine.delay = 0
+    assert engine.streams == 3
+    unfinished = llm_server.ingress.engine.llm.get_num_unfinished_requests
+    deadline = time.monotonic() + 5
+    while unfinished() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert unfinished() == 0
+    assert world.player.get(f"{LLM}/generations").json()["total"] == stored  # cut short
+    full = stream_story(world, instructions="A long tale.", **long)
+    assert full[-1][0] == "done" and not full[-1][1]["cached"] and engine.streams == 4
+    assert full[-1][1]["usage"]["completion_tokens"] > 3  # longer than what the client read
+    assert stream_story(world, instructions="A long tale.", **long)[-1][1]["cached"]
+    assert engine.streams == 4
+
+
+def _stats(world: World) -> dict[str, int]:
+    return world.admin.get(f"{LLM}/usage").json()["cache"]
 
 
 def _events(lines: Iterator[str]) -> list[tuple[str, dict]]:

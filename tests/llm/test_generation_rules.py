@@ -13,7 +13,7 @@ import pytest
 
 from cluster.rate_limit import MemoryRateLimiter
 from cluster.response_cache import MemoryCache, RedisCache, cache_key
-from cluster.token_usage import MemoryLedger, RedisLedger, TokenQuota, admit
+from cluster.token_usage import MemoryLedger, RedisLedger, TokenQuota, admit, admit_campaign
 from deployments.generation.generator import clean, generation_schema
 from domain.campaigns.content import NPC, Encounter, Location
 from domain.campaigns.context import CampaignContext, ContextItem, StyleGuide, ThemeSummary
@@ -31,6 +31,7 @@ from domain.generation.validation import (
 )
 
 REDIS = "redis://127.0.0.1:6379/5"
+CAMPAIGN_REDIS = "redis://127.0.0.1:6379/7"
 T0 = datetime(2026, 11, 1, tzinfo=UTC)
 
 
@@ -213,6 +214,30 @@ def test_token_ledger_and_quota(backend):
         (None, 5, 5),
     ]
     assert {r.user_id for r in everyone} == {1, 2} and mine[0].total_tokens == 90
+
+
+@pytest.mark.parametrize("backend", ["memory", "redis"])
+def test_campaign_budget(backend):
+    prefix = f"lorekeeper:test:{uuid.uuid4().hex}:"
+    ledger = MemoryLedger() if backend == "memory" else RedisLedger(CAMPAIGN_REDIS, prefix)
+
+    async def scenario():
+        await admit_campaign(ledger, 7, 100)
+        await ledger.record(1, 7, "tiny", 40, 20)
+        await ledger.record(2, 7, "other", 20, 10)  # every member and model counts
+        await ledger.record(1, 8, "tiny", 500, 500)  # another campaign's does not
+        await ledger.record(1, None, "tiny", 500, 500)  # nor /v1's
+        await admit_campaign(ledger, 7, 100)  # 90 of 100
+        await admit_campaign(ledger, 7, None)  # no budget
+        await ledger.record(2, 7, "tiny", 5, 5)
+        with pytest.raises(RateLimited) as over:
+            await admit_campaign(ledger, 7, 100)
+        await admit_campaign(ledger, 8, 1001)
+        return over.value, await ledger.campaign_used_today(7), await ledger.used_today(1)
+
+    over, campaign_used, user_used = asyncio.run(scenario())
+    assert over.code == "campaign_token_quota_exceeded" and over.extra["retry_after"] > 0
+    assert over.extra["quota"] == 100 and campaign_used == 100 and user_used == 2060
 
 
 def test_request_rate_limit():

@@ -69,6 +69,24 @@ def test_engine_args(tmp_path):
     assert args.structured_outputs_config.disable_any_whitespace
 
 
+def test_bare_server_gets_the_same_engine(tmp_path):
+    """`server_args` through vLLM's own command-line parser gives the replica's engine."""
+    pytest.importorskip("vllm", reason="vLLM is not installed: install the llm-cpu extra")
+    from vllm.engine.arg_utils import AsyncEngineArgs
+    from vllm.entrypoints.launchers.cli_args import make_arg_parser
+    from vllm.utils.argparse_utils import FlexibleArgumentParser
+
+    extra = {"max_logprobs": 3, "stream_interval": 4, "enable_prefix_caching": True}
+    config = LLMConfig(model="tiny-llama", kv_cache_gib=0.5, engine_kwargs=extra)
+    parsed = make_arg_parser(FlexibleArgumentParser()).parse_args(
+        config.server_args(tmp_path, "127.0.0.1", 8000)
+    )
+    bare, replica = AsyncEngineArgs.from_cli_args(parsed), config.engine_args(tmp_path)
+    for name in (*extra, "max_model_len", "dtype", "kv_cache_memory_bytes", "max_num_seqs"):
+        assert getattr(bare, name) == getattr(replica, name), name
+    assert bare.stream_interval == 4 and bare.enable_prefix_caching is True
+
+
 def test_engine_environment_overrides_the_clusters_and_is_put_back(monkeypatch):
     # The cluster's environment for small replicas: one thread, OpenMP threads that sleep.
     monkeypatch.setenv("OMP_NUM_THREADS", "1")
