@@ -19,6 +19,8 @@ if TYPE_CHECKING:
     from vllm.engine.arg_utils import AsyncEngineArgs
 
 GiB = 1 << 30
+# Chat templates the project ships, by the name `chat_template` takes.
+CHAT_TEMPLATES = {"chatml-tools": Path(__file__).parent / "chat_templates" / "chatml_tools.jinja"}
 # The CPU engine's environment, measured on 2 vCPUs (benchmarks/README.md): no thread binding
 # (20-30% faster than vLLM's own, which also reserves a core for the frontend), and queue
 # readers that sleep instead of spinning (models/vllm_plugin.py).
@@ -83,6 +85,12 @@ class LLMConfig(BaseModel):
         "default when tools are sent); needs `tool_call_parser` and a chat template that "
         "renders tools.",
     )
+    chat_template: str | None = Field(
+        None,
+        description="A chat template for models whose own renders no tools, or has none: "
+        "`chatml-tools` (shipped: ChatML with tools in the Hermes format, for the `hermes` "
+        "parser) or a Jinja file's path; default: the model folder's own.",
+    )
     tool_strict_level: Literal["auto", "function", "parameter"] = Field(
         "parameter",
         description="How far tool calls are forced: `parameter` makes every call's arguments "
@@ -107,6 +115,22 @@ class LLMConfig(BaseModel):
                 "model's family (e.g. hermes, llama3_json, pythonic)"
             )
         return self
+
+    def chat_template_path(self) -> Path | None:
+        if self.chat_template is None:
+            return None
+        path = CHAT_TEMPLATES.get(self.chat_template) or Path(self.chat_template)
+        if not path.is_file():
+            raise FileNotFoundError(
+                f"chat_template {self.chat_template!r} is neither one of {sorted(CHAT_TEMPLATES)}"
+                " nor a file: give a Jinja template's path"
+            )
+        return path
+
+    def chat_template_text(self) -> str | None:
+        """The template the engine renders chats with; None: the model folder's own."""
+        path = self.chat_template_path()
+        return path.read_text() if path else None
 
     @property
     def served_name(self) -> str:
@@ -166,6 +190,8 @@ class LLMConfig(BaseModel):
             args += ["--tool-strict-level", self.tool_strict_level]
         if self.enable_auto_tool_choice:
             args.append("--enable-auto-tool-choice")
+        if template := self.chat_template_path():
+            args += ["--chat-template", str(template)]
         for key, value in self.engine_kwargs.items():
             option = "--" + key.replace("_", "-")
             if value is True:

@@ -61,6 +61,7 @@ class Engine:
         self._stopped = False
         tool_parser = config.tool_call_parser or FORCED_TOOL_PARSER
         _check_tool_parser(tool_parser)  # before the engine starts, not after
+        self.chat_template = config.chat_template_text()  # a missing file: before it too
         with config.engine_environment():  # its engine core and workers are new processes
             self.llm = AsyncLLM.from_engine_args(config.engine_args(model_dir))
         self.models = OpenAIServingModels(
@@ -93,7 +94,7 @@ class Engine:
             self.llm.model_config,
             self.llm.renderer,
             request_logger=None,
-            chat_template=None,  # the model folder's own
+            chat_template=self.chat_template,  # None: the model folder's own
             chat_template_content_format="auto",
             **tool_options,
         )
@@ -107,7 +108,7 @@ class Engine:
             "assistant",
             online_renderer=renderer,
             request_logger=None,
-            chat_template=None,
+            chat_template=self.chat_template,
             chat_template_content_format="auto",
             **tool_options,
         )

@@ -20,7 +20,7 @@ from tests.support import free_port
 
 SECRET = "llm-test-secret-" + "x" * 32
 MODEL = "tiny-llama"
-MAX_MODEL_LEN = 512
+MAX_MODEL_LEN = 1024  # room for the tools that chatml-tools puts in the prompt
 
 
 @dataclass
@@ -47,7 +47,14 @@ def llm_server(tmp_path_factory) -> Iterator[LLMServer]:
     from models.llm_config import LLMConfig
 
     settings = Settings(data_dir=tmp_path_factory.mktemp("llm"), jwt_secret=SECRET)
-    llm = LLMConfig(model=MODEL, max_model_len=MAX_MODEL_LEN, kv_cache_gib=0.25, max_num_seqs=16)
+    # chatml-tools: the tiny model's own ChatML template, plus tools (tests/llm/test_llm_tools.py)
+    llm = LLMConfig(
+        model=MODEL,
+        max_model_len=MAX_MODEL_LEN,
+        kv_cache_gib=0.25,
+        max_num_seqs=16,
+        chat_template="chatml-tools",
+    )
     # The suite sends more requests a minute than a user may.
     quota = TokenQuota(requests_per_minute=100_000)
     ingress = LLMIngress(LLMAppConfig(llm=llm, quota=quota), settings)

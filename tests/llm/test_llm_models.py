@@ -130,3 +130,59 @@ def test_set_default_leaves_an_unknown_parameter_alone():
     assert not vllm_plugin.set_default(f, "missing", 5)
     assert not vllm_plugin.set_default(None, "b", 5)
     assert vllm_plugin.set_default(f, "b", 7) and f(0) == (0, 7, 2)
+
+
+CONVERSATION = [
+    {"role": "system", "content": "You are the dungeon master."},
+    {"role": "user", "content": "Roll for initiative."},
+    {"role": "assistant", "content": "The goblins stir."},
+    {"role": "user", "content": "I draw my sword."},
+]
+ROLL = {
+    "type": "function",
+    "function": {
+        "name": "roll_dice",
+        "parameters": {"type": "object", "properties": {"sides": {"type": "integer"}}},
+    },
+}
+
+
+def test_chatml_tools_template(tmp_path):
+    pytest.importorskip("transformers", reason=NEEDS)
+    from transformers import AutoTokenizer
+
+    tokenizer = AutoTokenizer.from_pretrained(registry.resolve(tiny_llama.NAME, tmp_path))
+    template = LLMConfig(chat_template="chatml-tools").chat_template_text()
+
+    def render(messages, **kwargs):
+        return tokenizer.apply_chat_template(
+            messages, tokenize=False, add_generation_prompt=True, **kwargs
+        )
+
+    # Without tools, the same prompt as the model's own template.
+    assert render(CONVERSATION, chat_template=template) == render(CONVERSATION)
+    with_tools = render(CONVERSATION, chat_template=template, tools=[ROLL])
+    system, rest = with_tools.split("<|im_end|>\n", 1)
+    assert "You are the dungeon master." in system and '"name": "roll_dice"' in system
+    assert rest == render(CONVERSATION[1:]).removeprefix(tiny_llama.BOS)
+    call = {"type": "function", "function": {"name": "roll_dice", "arguments": {"sides": 20}}}
+    loop = [
+        *CONVERSATION,
+        {"role": "assistant", "content": None, "tool_calls": [call]},
+        {"role": "tool", "content": '{"total": 17}'},
+    ]
+    tail = render(loop, chat_template=template, tools=[ROLL]).split("I draw my sword.")[1]
+    assert '<tool_call>\n{"name": "roll_dice", "arguments": {"sides": 20}}\n</tool_call>' in tail
+    assert '<tool_response>\n{"total": 17}\n</tool_response>' in tail
+
+
+def test_chat_template_names_a_shipped_one_or_a_file(tmp_path):
+    with pytest.raises(FileNotFoundError, match="chatml-tools"):
+        LLMConfig(chat_template="no-such-template").chat_template_text()
+    mine = tmp_path / "t.jinja"
+    mine.write_text("{{ messages[0].content }}")
+    config = LLMConfig(chat_template=str(mine))
+    assert config.chat_template_text() == "{{ messages[0].content }}"
+    args = config.server_args(tmp_path, "127.0.0.1", 8000)
+    assert args[args.index("--chat-template") + 1] == str(mine)
+    assert "--chat-template" not in LLMConfig().server_args(tmp_path, "127.0.0.1", 8000)

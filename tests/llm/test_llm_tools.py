@@ -135,6 +135,19 @@ def test_tool_choice_none_answers_text(sdk):
     assert not out.choices[0].message.tool_calls and out.choices[0].message.content
 
 
+def test_the_chat_template_shows_the_model_its_tools(sdk):
+    """The suite's engine renders chats with `chatml-tools`: the tools' schemas are in the
+    prompt, so a request with tools costs as many more prompt tokens."""
+    plain = sdk.chat.completions.create(model=MODEL, messages=MESSAGES, max_tokens=1)
+    one, two = (
+        sdk.chat.completions.create(
+            model=MODEL, messages=MESSAGES, tools=tools, tool_choice="none", max_tokens=1
+        )
+        for tools in ([ROLL_DICE], [ROLL_DICE, CAST_SPELL])
+    )
+    assert plain.usage.prompt_tokens < one.usage.prompt_tokens < two.usage.prompt_tokens
+
+
 def test_tool_result_round_trip(sdk):
     """A client sends the call and its result back, as the SDK's tool loop does."""
     first = sdk.chat.completions.create(
