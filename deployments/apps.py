@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -39,8 +40,13 @@ class AppSpec:
 
 
 def load_specs(path: Path = SERVE_CONFIG) -> list[AppSpec]:
-    raw = yaml.safe_load(path.read_text())
-    return [_spec(path, app) for app in raw.get("applications", [])]
+    return [_spec(path, app) for app in _applications(path.read_text())]
+
+
+@lru_cache(maxsize=8)
+def _applications(text: str) -> tuple[dict[str, Any], ...]:
+    """Parsed once per text (tests compose the applications once per test); read only."""
+    return tuple(yaml.safe_load(text).get("applications", []))
 
 
 def _spec(path: Path, app: dict[str, Any]) -> AppSpec:

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from argon2 import PasswordHasher
 from sqlalchemy import text
 from starlette.testclient import TestClient
 
@@ -15,6 +16,7 @@ from cluster.database import Database
 from cluster.settings import Settings
 from deployments.apps import compose_local
 from domain.models_registry import metadata
+from domain.users import passwords
 from tests.support import Api, signup
 
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
@@ -23,6 +25,21 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 POSTGRES_URL = os.environ.get(
     "LOREKEEPER_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 )
+
+
+@pytest.fixture(scope="session", autouse=True)
+def production_hasher() -> Iterator[PasswordHasher]:
+    """Argon2id at its least cost in this process; yields production's hasher. The suite signs
+    up users in most tests, and production's cost (64 MiB, 3 passes: tenths of a second a hash
+    or check here) was most of its time. Checks read the cost from the hash, so the code path
+    is the same; tests/unit/test_passwords.py checks production's cost, and the e2e clusters
+    run with it."""
+    cheap = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
+    with pytest.MonkeyPatch.context() as patch:
+        production = passwords._hasher
+        patch.setattr(passwords, "_hasher", cheap)
+        patch.setattr(passwords, "_DUMMY_HASH", cheap.hash("lorekeeper-timing-guard"))
+        yield production
 
 
 @pytest.fixture(scope="session", params=["sqlite", "postgresql"])

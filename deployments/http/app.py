@@ -3,15 +3,25 @@ ids, limits, security headers and JSON logs. Routes stay in each application's p
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 from fastapi import APIRouter, FastAPI
+from fastapi.routing import APIRoute, request_response
+from starlette.routing import BaseRoute
 
 from cluster.settings import Settings
 from deployments.http import etags, problems
 from deployments.http.middleware import RequestContext
 
 VERSION = "0.2.0"
+
+# The routes built from each list of routers, once per process: including a router makes
+# every route's dependency tree and pydantic fields, most of an app's making, and the same
+# for every app made from the same routers (in-process composition makes each application
+# once per test). Our routers add no startup handlers or lifespans.
+# Keyed by the routers' ids; each entry holds its routers, so no id is reused while cached.
+_ROUTES: dict[tuple[int, ...], tuple[list[APIRouter], list[BaseRoute]]] = {}
 
 
 def new_app(
@@ -46,9 +56,25 @@ def new_app(
     app.add_middleware(
         RequestContext, max_body_bytes=settings.max_body_bytes, echo_header=not behind_serve
     )
-    for router in routers:
-        app.include_router(router)
+    _include(app, routers)
     return app
+
+
+def _include(app: FastAPI, routers: list[APIRouter]) -> None:
+    """`app.include_router` for each router, with the routes built once per process."""
+    cached = _ROUTES.get(key := tuple(map(id, routers)))
+    if cached is None:
+        first = len(app.router.routes)
+        for router in routers:
+            app.include_router(router)
+        _ROUTES[key] = (list(routers), app.router.routes[first:])
+        return
+    for route in cached[1]:
+        if isinstance(route, APIRoute):  # its handler looks up this app's dependency_overrides
+            route = copy.copy(route)
+            route.dependency_overrides_provider = app
+            route.app = request_response(route.get_route_handler())
+        app.router.routes.append(route)
 
 
 def _document(app: FastAPI, *, uses_database: bool) -> None:
