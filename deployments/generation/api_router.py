@@ -196,7 +196,7 @@ async def set_campaign_quota(
     return await gen.set_campaign_quota(principal, campaign_id, body.tokens_per_day)
 
 
-@router.get("/usage")
+@router.get("/usage", responses={404: {"description": "`not_found`: not a campaign of yours"}})
 async def usage(
     principal: CurrentPrincipal,
     gen: Gen,
