@@ -276,13 +276,7 @@ class ServePath:
         return Endpoint(f"{base}/v1/completions", self.config.served_name, headers)
 
     def stop(self) -> None:
-        import ray
-        from ray import serve
-
-        serve.shutdown()
-        ray.shutdown()
-        os.environ.clear()
-        os.environ.update(self.saved_env)
+        stop_ray(self.saved_env)
 
 
 class RayServeLLM:
@@ -351,13 +345,18 @@ class RayServeLLM:
         return settings
 
     def stop(self) -> None:
-        import ray
-        from ray import serve
+        stop_ray(self.saved_env)
 
-        serve.shutdown()
-        ray.shutdown()
-        os.environ.clear()
-        os.environ.update(self.saved_env)
+
+def stop_ray(saved_env: dict[str, str]) -> None:
+    """Serve and Ray down, and this process's environment as it was before they started."""
+    import ray
+    from ray import serve
+
+    serve.shutdown()
+    ray.shutdown()
+    os.environ.clear()
+    os.environ.update(saved_env)
 
 
 def wait_ready(url: str, headers: dict[str, str], alive: Callable[[], bool], log: str) -> None:
