@@ -12,6 +12,8 @@ from typing import Any
 
 import yaml
 
+from cluster.ray_runtime import LEAN_ENV
+
 RAY_VERSION = "2.60.0"
 # Settings that must be the same on every pod, from the Secret named by `secret`.
 SECRET_ENV = ("LOREKEEPER_DATABASE_URL", "LOREKEEPER_REDIS_URL", "LOREKEEPER_JWT_SECRET")
@@ -49,7 +51,10 @@ def rayservice(
                     # No replicas on the head: it keeps the controller and proxy responsive.
                     "rayStartParams": {"num-cpus": "0", "dashboard-host": "127.0.0.1"},
                     "template": _pod(
-                        "ray-head", image, secret, {"cpu": "2", "memory": "8Gi"},
+                        "ray-head",
+                        image,
+                        secret,
+                        {"cpu": "2", "memory": "8Gi"},
                         ports={"gcs": 6379, "serve": 8000, "metrics": 8080},
                     ),
                 },
@@ -89,11 +94,10 @@ def _pod(
         {"name": key, "valueFrom": {"secretKeyRef": {"name": secret, "key": key}}}
         for key in SECRET_ENV
     ]
-    env += [
-        {"name": "LOREKEEPER_DATA_DIR", "value": "/data"},
-        {"name": "HF_HUB_OFFLINE", "value": "1"},
-        {"name": "RAY_USAGE_STATS_ENABLED", "value": "0"},
-    ]
+    # The environment `make run` starts Ray with (request-id middleware, worker niceness,
+    # Serve's throughput profile...): `ray start` in a pod reads it from here.
+    env += [{"name": "LOREKEEPER_DATA_DIR", "value": "/data"}]
+    env += [{"name": key, "value": value} for key, value in LEAN_ENV.items()]
     spec: dict[str, Any] = {
         "name": container,
         "image": image,

@@ -68,6 +68,15 @@ def test_rayservice_has_a_gpu_group_and_the_serve_config():
     env = cluster["headGroupSpec"]["template"]["spec"]["containers"][0]["env"]
     refs = {e["name"] for e in env if "valueFrom" in e}
     assert set(kuberay.SECRET_ENV) <= refs
+    # Every pod starts Ray with the environment `make run` gives its workers.
+    for group in [cluster["headGroupSpec"], *groups.values()]:
+        values = {
+            e["name"]: e.get("value") for e in group["template"]["spec"]["containers"][0]["env"]
+        }
+        assert values["RAY_worker_niceness"] == "0"
+        assert (
+            values["RAY_SERVE_HTTP_PROXY_CALLBACK_IMPORT_PATH"] == "cluster.request_ids:middlewares"
+        )
 
 
 def test_cpu_only_manifest_leaves_the_gpu_group_out():
