@@ -1,12 +1,20 @@
 """Token accounting for the LLM: tokens used per user, campaign and model, and the daily
 per-user and per-campaign quotas checked before each generation. Redis when
 LOREKEEPER_REDIS_URL is set (one ledger for every replica of every LLM application), an
-in-process table otherwise (each replica counts alone, as the rate limits do)."""
+in-process table otherwise (each replica counts alone, as the rate limits do).
+
+A generation holds its `max_tokens` against today's counts from the moment it is admitted
+(the check and the hold are one atomic step), and the hold is replaced by what it used when
+it ends. So concurrent requests see each other: a quota is overshot by at most one
+request's tokens, not by one per concurrent request. A replica that dies mid-generation
+leaves its hold counted until the day ends (the safe side)."""
 
 from __future__ import annotations
 
-import asyncio
 from collections import defaultdict
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
@@ -48,9 +56,30 @@ class TokenLedger(Protocol):
         """Tokens every user used for the campaign today."""
         ...
 
+    async def reserve(
+        self,
+        user_id: int,
+        campaign_id: int | None,
+        tokens: int,
+        user_limit: int | None,
+        campaign_limit: int | None,
+    ) -> None:
+        """Adds `tokens` to today's counts of the user (and campaign), in one atomic step with
+        the check that neither count has reached its limit (None: no limit); 429
+        `token_quota_exceeded` or `campaign_token_quota_exceeded` if one has."""
+        ...
+
     async def record(
-        self, user_id: int, campaign_id: int | None, model: str, prompt: int, completion: int
-    ) -> None: ...
+        self,
+        user_id: int,
+        campaign_id: int | None,
+        model: str,
+        prompt: int,
+        completion: int,
+        reserved: int = 0,
+    ) -> None:
+        """Counts what a generation used, in place of the `reserved` tokens it held."""
+        ...
 
     async def rows(self, user_id: int | None = None) -> list[UsageRow]:
         """All-time totals per (user, campaign, model); `None`: every user."""
@@ -84,29 +113,59 @@ def _row(user_id: int, field: str, prompt: int, completion: int) -> UsageRow:
 
 class MemoryLedger:
     def __init__(self) -> None:
-        self._today: dict[tuple[str, int], int] = defaultdict(int)
-        self._campaign_today: dict[tuple[str, int], int] = defaultdict(int)
+        self._day = _day()
+        self._today: dict[int, int] = defaultdict(int)  # user -> today's tokens
+        self._campaign_today: dict[int, int] = defaultdict(int)
         self._totals: dict[tuple[int, str], list[int]] = defaultdict(lambda: [0, 0])
-        self._lock = asyncio.Lock()
+
+    def _counts(self) -> tuple[dict[int, int], dict[int, int]]:
+        """Today's counts of users and campaigns (emptied when a new day starts)."""
+        if (day := _day()) != self._day:
+            self._day = day
+            self._today.clear()
+            self._campaign_today.clear()
+        return self._today, self._campaign_today
 
     async def used_today(self, user_id: int) -> int:
-        return self._today.get((_day(), user_id), 0)
+        return max(0, self._counts()[0].get(user_id, 0))
 
     async def campaign_used_today(self, campaign_id: int) -> int:
-        return self._campaign_today.get((_day(), campaign_id), 0)
+        return max(0, self._counts()[1].get(campaign_id, 0))
+
+    async def reserve(
+        self,
+        user_id: int,
+        campaign_id: int | None,
+        tokens: int,
+        user_limit: int | None,
+        campaign_limit: int | None,
+    ) -> None:
+        # No await from the checks to the hold: atomic on the replica's event loop.
+        users, campaigns = self._counts()
+        if user_limit is not None and users.get(user_id, 0) >= user_limit:
+            raise user_quota_spent(user_limit)
+        if campaign_id is None:
+            users[user_id] += tokens
+            return
+        if campaign_limit is not None and campaigns.get(campaign_id, 0) >= campaign_limit:
+            raise campaign_quota_spent(campaign_id, campaign_limit)
+        users[user_id] += tokens
+        campaigns[campaign_id] += tokens
 
     async def record(
-        self, user_id: int, campaign_id: int | None, model: str, prompt: int, completion: int
+        self,
+        user_id: int,
+        campaign_id: int | None,
+        model: str,
+        prompt: int,
+        completion: int,
+        reserved: int = 0,
     ) -> None:
-        async with self._lock:
-            day = _day()
-            self._today = defaultdict(int, {k: v for k, v in self._today.items() if k[0] == day})
-            self._today[(day, user_id)] += prompt + completion
-            if campaign_id is not None:
-                self._campaign_today = defaultdict(
-                    int, {k: v for k, v in self._campaign_today.items() if k[0] == day}
-                )
-                self._campaign_today[(day, campaign_id)] += prompt + completion
+        users, campaigns = self._counts()
+        users[user_id] += prompt + completion - reserved
+        if campaign_id is not None:
+            campaigns[campaign_id] += prompt + completion - reserved
+        if prompt or completion:
             total = self._totals[(user_id, _field(campaign_id, model))]
             total[0] += prompt
             total[1] += completion
@@ -124,29 +183,77 @@ class RedisLedger:
     days); `user:<id>` is a hash of all-time totals (`<campaign>|<model>|p` and `...|c`);
     `users` the set of users."""
 
+    # KEYS: today's counts (the user's, then the campaign's); ARGV: the tokens, the keys'
+    # lifetime, then each key's limit (-1: none). 0 when held, else the index of the key
+    # whose limit is reached (nothing held then).
+    _RESERVE = """
+    for i, key in ipairs(KEYS) do
+      local limit = tonumber(ARGV[i + 2])
+      if limit >= 0 and tonumber(redis.call('GET', key) or '0') >= limit then return i end
+    end
+    for _, key in ipairs(KEYS) do
+      redis.call('INCRBY', key, ARGV[1])
+      redis.call('EXPIRE', key, ARGV[2])
+    end
+    return 0
+    """
+    _TTL = 2 * 86400
+
     def __init__(self, url: str, prefix: str = PREFIX) -> None:
         self._redis = Redis.from_url(url, decode_responses=True)
         self._prefix = prefix
+        self._reserve = self._redis.register_script(self._RESERVE)
+
+    def _used(self, user_id: int) -> str:
+        return f"{self._prefix}used:{_day()}:{user_id}"
+
+    def _spent(self, campaign_id: int) -> str:
+        return f"{self._prefix}used:{_day()}:campaign:{campaign_id}"
 
     async def used_today(self, user_id: int) -> int:
-        return int(await self._redis.get(f"{self._prefix}used:{_day()}:{user_id}") or 0)
+        return max(0, int(await self._redis.get(self._used(user_id)) or 0))
 
     async def campaign_used_today(self, campaign_id: int) -> int:
-        key = f"{self._prefix}used:{_day()}:campaign:{campaign_id}"
-        return int(await self._redis.get(key) or 0)
+        return max(0, int(await self._redis.get(self._spent(campaign_id)) or 0))
+
+    async def reserve(
+        self,
+        user_id: int,
+        campaign_id: int | None,
+        tokens: int,
+        user_limit: int | None,
+        campaign_limit: int | None,
+    ) -> None:
+        keys, limits = [self._used(user_id)], [user_limit]
+        if campaign_id is not None:
+            keys.append(self._spent(campaign_id))
+            limits.append(campaign_limit)
+        args = [tokens, self._TTL, *(-1 if limit is None else limit for limit in limits)]
+        spent = await self._reserve(keys=keys, args=args)
+        if spent == 1:
+            raise user_quota_spent(user_limit or 0)
+        if spent == 2:
+            raise campaign_quota_spent(campaign_id or 0, campaign_limit or 0)
 
     async def record(
-        self, user_id: int, campaign_id: int | None, model: str, prompt: int, completion: int
+        self,
+        user_id: int,
+        campaign_id: int | None,
+        model: str,
+        prompt: int,
+        completion: int,
+        reserved: int = 0,
     ) -> None:
-        used = f"{self._prefix}used:{_day()}:{user_id}"
+        used, change = self._used(user_id), prompt + completion - reserved
         totals, field = f"{self._prefix}user:{user_id}", _field(campaign_id, model)
         async with self._redis.pipeline(transaction=True) as pipe:
-            pipe.incrby(used, prompt + completion).expire(used, 2 * 86400)
+            pipe.incrby(used, change).expire(used, self._TTL)
             if campaign_id is not None:
-                spent = f"{self._prefix}used:{_day()}:campaign:{campaign_id}"
-                pipe.incrby(spent, prompt + completion).expire(spent, 2 * 86400)
-            pipe.hincrby(totals, f"{field}|p", prompt).hincrby(totals, f"{field}|c", completion)
-            pipe.sadd(f"{self._prefix}users", user_id)
+                spent = self._spent(campaign_id)
+                pipe.incrby(spent, change).expire(spent, self._TTL)
+            if prompt or completion:
+                pipe.hincrby(totals, f"{field}|p", prompt).hincrby(totals, f"{field}|c", completion)
+                pipe.sadd(f"{self._prefix}users", user_id)
             await pipe.execute()
 
     async def rows(self, user_id: int | None = None) -> list[UsageRow]:
@@ -170,41 +277,83 @@ def make_ledger(settings: Settings, prefix: str = PREFIX) -> TokenLedger:
     return RedisLedger(settings.redis_url, prefix) if settings.redis_url else MemoryLedger()
 
 
-async def admit(ledger: TokenLedger, limiter: RateLimiter, quota: TokenQuota, user_id: int) -> None:
-    """Before a generation: 429 `rate_limited` over the request rate, 429
-    `token_quota_exceeded` once the day's tokens are spent (both with Retry-After)."""
-    wait = await limiter.hit(f"llm:user:{user_id}", quota.requests_per_minute, 60)
-    if wait:
-        raise RateLimited(
-            f"Over {quota.requests_per_minute} generation requests a minute: wait {wait} s.",
-            retry_after=wait,
-        )
-    if quota.tokens_per_day is not None and await ledger.used_today(user_id) >= (
-        quota.tokens_per_day
-    ):
-        wait = seconds_to_midnight()
-        raise RateLimited(
-            f"Your daily quota of {quota.tokens_per_day} tokens is spent; it renews at "
-            f"midnight UTC (in {wait} s). Ask an admin for a larger quota.",
-            code="token_quota_exceeded",
-            retry_after=wait,
-            quota=quota.tokens_per_day,
-        )
-
-
-async def admit_campaign(ledger: TokenLedger, campaign_id: int, tokens_per_day: int | None) -> None:
-    """Before a generation for a campaign: 429 `campaign_token_quota_exceeded` (with
-    Retry-After) once its members have spent the campaign's tokens for the day."""
-    if tokens_per_day is None or await ledger.campaign_used_today(campaign_id) < tokens_per_day:
-        return
+def user_quota_spent(tokens_per_day: int) -> RateLimited:
     wait = seconds_to_midnight()
-    raise RateLimited(
+    return RateLimited(
+        f"Your daily quota of {tokens_per_day} tokens is spent; it renews at midnight UTC "
+        f"(in {wait} s). Ask an admin for a larger quota.",
+        code="token_quota_exceeded",
+        retry_after=wait,
+        quota=tokens_per_day,
+    )
+
+
+def campaign_quota_spent(campaign_id: int, tokens_per_day: int) -> RateLimited:
+    wait = seconds_to_midnight()
+    return RateLimited(
         f"Campaign {campaign_id}'s daily budget of {tokens_per_day} tokens is spent; it "
         f"renews at midnight UTC (in {wait} s). A DM of the campaign can raise it.",
         code="campaign_token_quota_exceeded",
         retry_after=wait,
         quota=tokens_per_day,
     )
+
+
+async def admit(ledger: TokenLedger, limiter: RateLimiter, quota: TokenQuota, user_id: int) -> None:
+    """Before a request's work: 429 `rate_limited` over the request rate, 429
+    `token_quota_exceeded` once the day's tokens are spent (both with Retry-After). The
+    generation's own `reserve` checks again, atomically."""
+    wait = await limiter.hit(f"llm:user:{user_id}", quota.requests_per_minute, 60)
+    if wait:
+        raise RateLimited(
+            f"Over {quota.requests_per_minute} generation requests a minute: wait {wait} s.",
+            retry_after=wait,
+        )
+    limit = quota.tokens_per_day
+    if limit is not None and await ledger.used_today(user_id) >= limit:
+        raise user_quota_spent(limit)
+
+
+async def admit_campaign(ledger: TokenLedger, campaign_id: int, tokens_per_day: int | None) -> None:
+    """Before a request's work for a campaign: 429 `campaign_token_quota_exceeded` (with
+    Retry-After) once its members have spent the campaign's tokens for the day."""
+    if tokens_per_day is not None and await ledger.campaign_used_today(campaign_id) >= (
+        tokens_per_day
+    ):
+        raise campaign_quota_spent(campaign_id, tokens_per_day)
+
+
+@dataclass
+class Spend:
+    """What one generation used, set when it ends; nothing if it failed or was cut short."""
+
+    model: str = ""
+    prompt: int = 0
+    completion: int = 0
+
+    def used(self, model: str, prompt: int, completion: int) -> None:
+        self.model, self.prompt, self.completion = model, prompt, completion
+
+
+@asynccontextmanager
+async def held(
+    ledger: TokenLedger,
+    user_id: int,
+    campaign_id: int | None,
+    tokens: int,
+    user_limit: int | None,
+    campaign_limit: int | None = None,
+) -> AsyncIterator[Spend]:
+    """One generation: `tokens` held against today's quotas (429 if one is spent), then
+    replaced by what the block reported with `Spend.used`, however the block ends."""
+    await ledger.reserve(user_id, campaign_id, tokens, user_limit, campaign_limit)
+    spend = Spend()
+    try:
+        yield spend
+    finally:
+        await ledger.record(
+            user_id, campaign_id, spend.model, spend.prompt, spend.completion, reserved=tokens
+        )
 
 
 class TokenMetrics:

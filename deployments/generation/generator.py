@@ -11,6 +11,7 @@ import json
 import random
 import time
 from collections.abc import AsyncIterator, Callable, Collection
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -18,7 +19,15 @@ from pydantic import BaseModel
 
 from cluster.rate_limit import RateLimiter
 from cluster.response_cache import ResponseCache, cache_key
-from cluster.token_usage import TokenLedger, TokenMetrics, TokenQuota, admit, admit_campaign
+from cluster.token_usage import (
+    Spend,
+    TokenLedger,
+    TokenMetrics,
+    TokenQuota,
+    admit,
+    admit_campaign,
+    held,
+)
 from deployments.calls.campaigns import CampaignCalls
 from deployments.calls.llm import Generation, GenerationParams, LLMCalls, ModelInfo, Usage
 from deployments.common.runner import ServiceRunner
@@ -77,6 +86,7 @@ class _Prepared:
     ctx: CampaignContext
     access: CampaignAccess
     info: ModelInfo
+    budget: int | None  # the campaign's daily tokens
     prompt: str
     report: ContextReport | None
 
@@ -110,7 +120,7 @@ class Generator:
             return check_text(gen[0].text, prep.ctx, self.limits.policy)
 
         (gen, cached), attempts = await until_valid(
-            lambda n: self._complete(principal, req.campaign_id, prep, _retry(params, n)),
+            lambda n: self._complete(principal, req.campaign_id, prep, _retry(params, n), n),
             check,
             self.limits.attempts,
         )
@@ -147,19 +157,22 @@ class Generator:
                     yield _event("token", {"text": text})
                 usage = _no_usage()
             else:
-                stream = self._llm().stream_complete(principal, prep.prompt, attempt)
                 usage = None
                 try:
-                    async for chunk in stream:
-                        if text := clean(chunk.text):
-                            pieces.append(text)
-                            yield _event("token", {"text": text})
-                        usage = chunk.usage or usage
-                except DomainError as exc:
+                    async with self._held(principal, req.campaign_id, prep, attempt, n) as spend:
+                        stream = self._llm().stream_complete(principal, prep.prompt, attempt)
+                        try:
+                            async for chunk in stream:
+                                if text := clean(chunk.text):
+                                    pieces.append(text)
+                                    yield _event("token", {"text": text})
+                                usage = chunk.usage or usage
+                        finally:
+                            await stream.aclose()  # type: ignore[attr-defined]  # frees it
+                        self._used(spend, prep.info.name, usage or _no_usage())
+                except DomainError as exc:  # the engine's, or a quota spent meanwhile
                     yield _event("error", _problem(exc))
                     return
-                finally:
-                    await stream.aclose()  # type: ignore[attr-defined]  # frees the sequence
                 # Only here does an answer count as complete: a client that left, or an
                 # engine error, ended the generator above.
                 if key:
@@ -171,8 +184,6 @@ class Generator:
                 model=prep.info.name,
             )
             cached = hit is not None
-            if not cached:
-                await self._account(principal, req.campaign_id, gen)
             violations = check_text(gen.text, prep.ctx, self.limits.policy)
             if not violations:
                 out = await self._record(
@@ -201,7 +212,7 @@ class Generator:
             raise InvalidRequest(
                 f"Only NPCs and locations can be saved, not {kind}s.", code="not_saveable"
             )
-        ctx, access, info = await self._campaign(principal, req)
+        ctx, access, info, budget = await self._campaign(principal, req)
         if req.save and not access.is_dm:
             raise Forbidden("Only the campaign's DMs may save generated content into it.")
         notes, report = await self._notes(
@@ -214,7 +225,7 @@ class Generator:
             prompts.content(ctx, "", kind, req.instructions),
         )
         prep = _Prepared(
-            ctx, access, info, prompts.content(ctx, notes, kind, req.instructions), report
+            ctx, access, info, budget, prompts.content(ctx, notes, kind, req.instructions), report
         )
         json_schema = generation_schema(schema, self.limits.field_chars)
         params = _params(req, [], json_schema)
@@ -224,7 +235,7 @@ class Generator:
             return violations or check_content(item, ctx, self.limits.policy)  # type: ignore[arg-type]
 
         (gen, cached), attempts = await until_valid(
-            lambda n: self._complete(principal, req.campaign_id, prep, _retry(params, n)),
+            lambda n: self._complete(principal, req.campaign_id, prep, _retry(params, n), n),
             check,
             self.limits.attempts,
         )
@@ -248,10 +259,10 @@ class Generator:
         scope = CampaignScoped(
             campaign_id=req.campaign_id, max_tokens=120, temperature=0, seed=req.seed
         )
-        ctx, access, info = await self._campaign(principal, scope)
+        ctx, access, info, budget = await self._campaign(principal, scope)
         prompt = prompts.theme_check(ctx, req.text)
         await self._fits(prompt, scope.max_tokens, info)
-        prep = _Prepared(ctx, access, info, prompt, None)
+        prep = _Prepared(ctx, access, info, budget, prompt, None)
         verdict_schema = generation_schema(ThemeVerdict, self.limits.field_chars)
         params = _params(scope, [], verdict_schema)
 
@@ -259,7 +270,7 @@ class Generator:
             return parse_content(gen[0].text, ThemeVerdict)[1]
 
         (gen, cached), attempts = await until_valid(
-            lambda n: self._complete(principal, req.campaign_id, prep, _retry(params, n)),
+            lambda n: self._complete(principal, req.campaign_id, prep, _retry(params, n), n),
             check,
             self.limits.attempts,
         )
@@ -289,7 +300,7 @@ class Generator:
     async def modify(
         self, principal: Principal, req: ModifyRequest, parent_id: int | None = None
     ) -> GenerationOut:
-        ctx, access, info = await self._campaign(principal, req)
+        ctx, access, info, budget = await self._campaign(principal, req)
         prompt = prompts.modify(
             ctx,
             req.text,
@@ -299,14 +310,14 @@ class Generator:
             length=req.length,
         )
         await self._fits(prompt, req.max_tokens, info)
-        prep = _Prepared(ctx, access, info, prompt, None)
+        prep = _Prepared(ctx, access, info, budget, prompt, None)
         params = _params(req, STOP["default"])
 
         def check(gen: tuple[Generation, bool]) -> list[Violation]:
             return check_text(gen[0].text, ctx, self.limits.policy)
 
         (gen, cached), attempts = await until_valid(
-            lambda n: self._complete(principal, req.campaign_id, prep, _retry(params, n)),
+            lambda n: self._complete(principal, req.campaign_id, prep, _retry(params, n), n),
             check,
             self.limits.attempts,
         )
@@ -422,7 +433,7 @@ class Generator:
     # --- the steps --------------------------------------------------------------------------
 
     async def _prepare_story(self, principal: Principal, req: StoryRequest) -> _Prepared:
-        ctx, access, info = await self._campaign(principal, req)
+        ctx, access, info, budget = await self._campaign(principal, req)
         if req.kind == "dialogue":
             if not req.speaker:
                 raise InvalidRequest(
@@ -439,11 +450,11 @@ class Generator:
             ctx, access, info, req, req.speaker or "", req.instructions, empty
         )
         prompt = prompts.story(ctx, notes, req.kind, req.instructions, req.speaker)
-        return _Prepared(ctx, access, info, prompt, report)
+        return _Prepared(ctx, access, info, budget, prompt, report)
 
     async def _campaign(
         self, principal: Principal, req: CampaignScoped
-    ) -> tuple[CampaignContext, CampaignAccess, ModelInfo]:
+    ) -> tuple[CampaignContext, CampaignAccess, ModelInfo, int | None]:
         await admit(self.ledger, self.limiter, self.limits.quota, principal.user_id)
         campaigns = self._campaigns()
         # The campaign first: an unknown one is a 404 even while the engine is away.
@@ -455,7 +466,8 @@ class Generator:
         )
         # After `access`: only members learn of the campaign's budget.
         own = await self.store.run(principal, lambda s: s.campaign_quota(req.campaign_id))
-        await admit_campaign(self.ledger, req.campaign_id, self._campaign_budget(own))
+        budget = self._campaign_budget(own)
+        await admit_campaign(self.ledger, req.campaign_id, budget)
         info = await self.model_info()
         if req.max_tokens >= info.max_model_len - _MARGIN:
             raise InvalidRequest(
@@ -463,7 +475,7 @@ class Generator:
                 f"window of {info.max_model_len} tokens; ask for fewer.",
                 code="max_tokens_too_large",
             )
-        return ctx, access, info
+        return ctx, access, info, budget
 
     async def _notes(
         self,
@@ -522,25 +534,48 @@ class Generator:
         return self._info[1]
 
     async def _complete(
-        self, principal: Principal, campaign_id: int, prep: _Prepared, params: GenerationParams
+        self,
+        principal: Principal,
+        campaign_id: int,
+        prep: _Prepared,
+        params: GenerationParams,
+        attempt: int,
     ) -> tuple[Generation, bool]:
         deterministic = _deterministic(params)
         key = cache_key(prep.info.name, prep.prompt, params.model_dump())
         if deterministic and (hit := await self.cache.get(key)):
             return Generation.model_validate_json(hit), True
-        gen = await self._llm().complete(principal, prep.prompt, params)
+        async with self._held(principal, campaign_id, prep, params, attempt) as spend:
+            gen = await self._llm().complete(principal, prep.prompt, params)
+            self._used(spend, gen.model, gen.usage)
         gen.text = clean(gen.text)
-        await self._account(principal, campaign_id, gen)
         if deterministic:
             await self.cache.put(key, gen.model_dump_json())
         return gen, False
 
-    async def _account(self, principal: Principal, campaign_id: int, gen: Generation) -> None:
-        model = gen.model
-        usage = gen.usage
-        await self.ledger.record(
-            principal.user_id, campaign_id, model, usage.prompt_tokens, usage.completion_tokens
+    def _held(
+        self,
+        principal: Principal,
+        campaign_id: int,
+        prep: _Prepared,
+        params: GenerationParams,
+        attempt: int,
+    ) -> AbstractAsyncContextManager[Spend]:
+        """An attempt's max_tokens held against today's quotas while it runs. The request's
+        first attempt is checked against them (429 if another request spent them since it
+        was admitted); its regenerations came with it."""
+        first = attempt == 0
+        return held(
+            self.ledger,
+            principal.user_id,
+            campaign_id,
+            params.max_tokens,
+            self.limits.quota.tokens_per_day if first else None,
+            prep.budget if first else None,
         )
+
+    def _used(self, spend: Spend, model: str, usage: Usage) -> None:
+        spend.used(model, usage.prompt_tokens, usage.completion_tokens)
         self.metrics.count(model, usage.prompt_tokens, usage.completion_tokens)
 
     async def _save(self, principal: Principal, req: ContentRequest, item: Content) -> int:

@@ -4,7 +4,7 @@ request and response models and serving classes, the platform's tokens and probl
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
@@ -19,7 +19,7 @@ from vllm.entrypoints.openai.completion.protocol import CompletionRequest, Compl
 from vllm.entrypoints.serve.engine.protocol import ModelList
 from vllm.entrypoints.serve.utils.api_utils import with_cancellation
 
-from cluster.token_usage import admit
+from cluster.token_usage import TokenLedger, admit
 from deployments.http.auth import CurrentPrincipal
 from deployments.llm.engine import Engine
 
@@ -57,16 +57,30 @@ class _EngineStream(StreamingResponse):
 
 
 class _Accounting:
-    """Per-user rate limit and daily token quota before a request; its tokens counted after
-    (a stream's from its usage event, which is asked for and, unless the client asked too,
-    kept from the client)."""
+    """Per-user rate limit and daily token quota before a request, its tokens held from then
+    on (max_tokens for each of its `n` choices: concurrent requests see each other), and
+    replaced by what it used when it ends (a stream's from its usage event, which is asked
+    for and, unless the client asked too, kept from the client). A stream cut short counts
+    nothing."""
 
     def __init__(self, request: Request, principal: CurrentPrincipal):
         self.state = request.app.state
         self.principal = principal
+        self.held = 0
+
+    @property
+    def ledger(self) -> TokenLedger:
+        return self.state.ledger
 
     async def admit(self, body: ChatCompletionRequest | CompletionRequest) -> bool:
-        await admit(self.state.ledger, self.state.limiter, self.state.quota, self.principal.user_id)
+        user = self.principal.user_id
+        await admit(self.ledger, self.state.limiter, self.state.quota, user)
+        window = self.state.engine.config.max_model_len
+        most = getattr(body, "max_completion_tokens", None) or body.max_tokens or window
+        # Bounded: a hostile max_tokens or n (refused by the engine later) must not overflow.
+        held = max(1, min(most, window)) * min(max(body.n or 1, 1), 1024)
+        await self.ledger.reserve(user, None, held, self.state.quota.tokens_per_day, None)
+        self.held = held
         if not body.stream:
             return True
         wanted = bool(body.stream_options and body.stream_options.include_usage)
@@ -79,16 +93,25 @@ class _Accounting:
             )
         return wanted
 
-    async def record(self, model: str, usage: Any) -> None:
-        if usage is None:
-            return
-        prompt, completion = usage["prompt_tokens"], usage.get("completion_tokens") or 0
-        await self.state.ledger.record(self.principal.user_id, None, model, prompt, completion)
-        self.state.metrics.count(model, prompt, completion)
+    async def settle(self, model: str = "", usage: Any = None) -> None:
+        """The request's tokens in place of its hold (once; none: the hold goes)."""
+        held, self.held = self.held, 0
+        prompt = usage["prompt_tokens"] if usage else 0
+        completion = (usage.get("completion_tokens") or 0) if usage else 0
+        await self.ledger.record(
+            self.principal.user_id, None, model, prompt, completion, reserved=held
+        )
+        if usage:
+            self.state.metrics.count(model, prompt, completion)
 
-    async def answer(self, result: Any, wanted_usage: bool) -> JSONResponse | StreamingResponse:
+    async def answer(self, call: Awaitable[Any], wanted_usage: bool) -> Any:
+        try:
+            result = await call
+        except BaseException:
+            await self.settle()
+            raise
         if isinstance(result, ChatCompletionResponse | CompletionResponse):
-            await self.record(result.model, result.usage.model_dump())
+            await self.settle(result.model, result.usage.model_dump())
             return JSONResponse(result.model_dump())
         return _EngineStream(self._counted(result, wanted_usage), media_type="text/event-stream")
 
@@ -98,11 +121,13 @@ class _Accounting:
                 # Only the usage event has an empty choices list; others pass untouched.
                 if '"choices":[]' in event and '"usage"' in event:
                     data = json.loads(event.removeprefix("data: "))
-                    await self.record(data["model"], data["usage"])
+                    await self.settle(data["model"], data["usage"])
                     if not wanted_usage:
                         continue
                 yield event
         finally:
+            if self.held:
+                await self.settle()
             await events.aclose()  # type: ignore[attr-defined]
 
 
@@ -127,7 +152,7 @@ async def create_chat_completion(
     schema on any model; `auto` where the model's tool-call parser is configured. Counted
     against your daily token quota."""
     wanted_usage = await account.admit(body)
-    return await account.answer(await engine.chat_completion(body), wanted_usage)
+    return await account.answer(engine.chat_completion(body), wanted_usage)
 
 
 @router.post("/v1/completions", response_model=CompletionResponse, responses=_ANSWERS)
@@ -137,4 +162,4 @@ async def create_completion(
 ) -> Any:
     """OpenAI's (legacy) text completions, with the same options."""
     wanted_usage = await account.admit(body)
-    return await account.answer(await engine.text_completion(body), wanted_usage)
+    return await account.answer(engine.text_completion(body), wanted_usage)

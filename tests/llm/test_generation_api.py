@@ -7,8 +7,10 @@ import asyncio
 import dataclasses
 import json
 import re
+import threading
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -502,6 +504,26 @@ def test_campaign_token_quota(world):
         assert story(world, world.player).json()["code"] == "campaign_token_quota_exceeded"
     finally:
         generator.limits = limits
+
+
+def test_concurrent_stories_share_the_campaign_budget(world):
+    """Each generation holds its max_tokens from its admission: with a budget of 40, the
+    first of four stories arriving together holds 48 and the others are refused."""
+    url = f"{LLM}/campaigns/{world.campaign_id}/quota"
+    assert world.dm.put(url, json={"tokens_per_day": 40}).status_code == 200
+    start = threading.Barrier(4)
+
+    def one(user: Api) -> int:
+        start.wait()
+        return story(world, user, max_tokens=48).status_code
+
+    with ThreadPoolExecutor(4) as pool:
+        codes = list(pool.map(one, [world.dm, world.player] * 2))
+    assert sorted(codes) == [200, 429, 429, 429], codes
+    # The holds gave way to what the one story used.
+    rows = [r for u in (world.dm, world.player) for r in u.get(f"{LLM}/usage").json()["rows"]]
+    campaign = world.dm.get(f"{LLM}/usage", params={"campaign_id": world.campaign_id}).json()
+    assert campaign["campaign"]["used_today"] == sum(r["total_tokens"] for r in rows) > 0
 
 
 class CountingLLM(OnEngineLoop):

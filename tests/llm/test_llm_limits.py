@@ -3,6 +3,9 @@ streams, the daily quota and request rate (429), an overloaded engine (503, not 
 
 from __future__ import annotations
 
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
 import httpx
 import pytest
 
@@ -60,6 +63,28 @@ def test_quota_and_rate_limit(v1):
     assert client.post("/v1/completions", json=body).status_code == 200
     r = client.post("/v1/completions", json=body)
     assert r.status_code == 429 and r.json()["code"] == "rate_limited"
+
+
+def test_concurrent_requests_cannot_all_slip_under_the_quota(v1):
+    """Each request holds its max_tokens from its admission: with 100 tokens a day, two
+    requests of 64 run (0 and 64 are under 100) and the others are refused, however many
+    arrive together. Without the hold, every one saw nothing spent and ran."""
+    client, state = v1
+    state.quota = TokenQuota(tokens_per_day=100)
+    body = {"model": MODEL, "prompt": "The wizard", "max_tokens": 64, "ignore_eos": True}
+    start = threading.Barrier(6)
+
+    def one(_: int) -> int:
+        start.wait()
+        return client.post("/v1/completions", json=body).status_code
+
+    with ThreadPoolExecutor(6) as pool:
+        codes = list(pool.map(one, range(6)))
+    assert codes.count(200) in (1, 2) and codes.count(429) == 6 - codes.count(200), codes
+    # The holds gave way to what the answers used.
+    ((_, (prompt, completion)),) = state.ledger._totals.items()
+    assert completion == 64 * codes.count(200)
+    assert state.ledger._today[1] == prompt + completion
 
 
 def test_overload_is_a_503_with_retry_after(v1, llm_server):
