@@ -233,6 +233,9 @@ def test_a_session_award_reaches_the_character_and_the_players_stream(cluster, a
     assert "Strahd is the vampire" not in text and "The Count" not in text
 
 
+_SOURCES = ('source="generation"', 'source="v1"')
+
+
 def test_story_stream_openai_sdk_and_a_saved_npc(cluster, admin_auth):
     """The LLM through Serve: Gemma 3 270M on the SQLite run (as `make run`), the tiny model
     on the PostgreSQL one."""
@@ -262,6 +265,20 @@ def test_story_stream_openai_sdk_and_a_saved_npc(cluster, admin_auth):
         model=model, messages=[{"role": "user", "content": "Name a tavern."}], max_tokens=16
     )
     assert reply.usage.completion_tokens > 0 and reply.choices[0].message.content
+    # Both sources' tokens reach Ray's /metrics, by model and type.
+    counted: list[str] = []
+    for _ in range(30):  # Ray exports every few seconds
+        text = httpx.get(metrics(cluster, "LOREKEEPER_METRICS_PORT"), timeout=10).text
+        counted = [line for line in text.splitlines() if "lorekeeper_llm_tokens_total{" in line]
+        sources = {
+            s for line in counted if 'type="completion"' in line for s in _SOURCES if s in line
+        }
+        if sources == set(_SOURCES):
+            break
+        time.sleep(1)
+    else:
+        raise AssertionError(f"no token counters for both sources: {counted}")
+    assert all(float(line.rsplit(" ", 1)[1]) > 0 for line in counted), counted
 
     r = cluster.post(
         "/api/v2/llm/generate/npc",

@@ -1,6 +1,7 @@
 """Tools on /v1/chat/completions with the tiny model: a named function and `required` are
 decoded against the tools' JSON schemas (no parser configured), "auto" is refused until the
-config names a parser."""
+config names a parser, and with `hermes` configured a call the model writes in
+`chatml-tools`'s format comes back as a tool call."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ pytest.importorskip("vllm", reason="vLLM is not installed: install the llm-cpu o
 import jsonschema  # vLLM depends on it
 import openai
 
-from deployments.llm.engine import Engine
+from deployments.llm.engine import FORCED_TOOL_PARSER, Engine
 from models.llm_config import LLMConfig
 from tests.llm.conftest import MODEL
 
@@ -197,6 +198,67 @@ def test_unknown_tool_in_tool_choice_is_a_problem(http):
         json={"model": MODEL, "messages": MESSAGES, "tools": [ROLL_DICE], "tool_choice": choice},
     )
     assert r.status_code == 400 and r.json()["code"] == "generation_rejected", r.text
+
+
+@pytest.fixture
+def hermes(llm_server):
+    """The suite's engine as a config with `tool_call_parser: hermes` and auto tool choice
+    builds it (the same engine, its OpenAI layer rebuilt), for one test."""
+    engine = llm_server.ingress.engine
+    plain = engine.config
+    # Strict level `auto`: vLLM adds no grammar of its own to "auto", so the test's
+    # constraint alone decides what the model writes.
+    auto = {"tool_call_parser": "hermes", "enable_auto_tool_choice": True}
+    config = plain.model_copy(update={**auto, "tool_strict_level": "auto"})
+
+    async def serve(config: LLMConfig) -> None:
+        engine.config = config
+        engine._serve_openai(config, config.tool_call_parser or FORCED_TOOL_PARSER)
+
+    llm_server.call(serve(config))
+    try:
+        yield
+    finally:
+        llm_server.call(serve(plain))
+
+
+# What a Hermes-format model writes for a call (the format chatml-tools shows it); the tiny
+# model is made to write it, or a plain answer, by constraining its output to that text.
+ROLL = {"count": 2, "sides": 6, "modifier": 1}
+CALL = f"<tool_call>\n{json.dumps({'name': 'roll_dice', 'arguments': ROLL})}\n</tool_call>"
+
+
+def _auto(sdk, text: str, **kw):
+    return sdk.chat.completions.create(
+        model=MODEL,
+        messages=MESSAGES,
+        tools=[ROLL_DICE, CAST_SPELL],
+        tool_choice="auto",
+        max_tokens=300,  # the call is ~100 of the tiny tokenizer's tokens
+        extra_body={"structured_outputs": {"choice": [text]}},
+        **kw,
+    )
+
+
+def test_auto_reads_the_models_call_back_with_hermes(sdk, hermes):
+    out = _auto(sdk, CALL)
+    (choice,) = out.choices
+    assert choice.finish_reason == "tool_calls", choice
+    (call,) = choice.message.tool_calls
+    assert call.function.name == "roll_dice" and call.id
+    assert _valid_call(call) == ROLL
+    # The model chose to answer in words: text, no call.
+    words = _auto(sdk, "Roll a d20 and add your Dexterity.").choices[0]
+    assert not words.message.tool_calls and words.message.content.startswith("Roll a d20")
+
+
+def test_auto_streams_the_call_with_hermes(sdk, hermes):
+    chunks = list(_auto(sdk, CALL, stream=True))
+    deltas = [d for c in chunks if c.choices for d in c.choices[0].delta.tool_calls or []]
+    assert {d.function.name for d in deltas if d.function.name} == {"roll_dice"}
+    arguments = "".join(d.function.arguments or "" for d in deltas)
+    assert json.loads(arguments) == ROLL
+    assert [c.choices[0].finish_reason for c in chunks if c.choices][-1] == "tool_calls"
 
 
 def test_auto_tool_choice_needs_a_parser():
