@@ -343,9 +343,11 @@ async def held(
     tokens: int,
     user_limit: int | None,
     campaign_limit: int | None = None,
+    metrics: TokenMetrics | None = None,
 ) -> AsyncIterator[Spend]:
     """One generation: `tokens` held against today's quotas (429 if one is spent), then
-    replaced by what the block reported with `Spend.used`, however the block ends."""
+    replaced by what the block last reported with `Spend.used`, however the block ends (a
+    stream reports as it goes, so one cut short counts what it used)."""
     await ledger.reserve(user_id, campaign_id, tokens, user_limit, campaign_limit)
     spend = Spend()
     try:
@@ -354,6 +356,8 @@ async def held(
         await ledger.record(
             user_id, campaign_id, spend.model, spend.prompt, spend.completion, reserved=tokens
         )
+        if metrics is not None:
+            metrics.count(spend.model, spend.prompt, spend.completion)
 
 
 class TokenMetrics:

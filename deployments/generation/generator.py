@@ -166,10 +166,11 @@ class Generator:
                                 if text := clean(chunk.text):
                                     pieces.append(text)
                                     yield _event("token", {"text": text})
-                                usage = chunk.usage or usage
+                                if chunk.usage:  # on every chunk: so far
+                                    usage = chunk.usage
+                                    self._used(spend, prep.info.name, usage)
                         finally:
                             await stream.aclose()  # type: ignore[attr-defined]  # frees it
-                        self._used(spend, prep.info.name, usage or _no_usage())
                 except DomainError as exc:  # the engine's, or a quota spent meanwhile
                     yield _event("error", _problem(exc))
                     return
@@ -572,11 +573,12 @@ class Generator:
             params.max_tokens,
             self.limits.quota.tokens_per_day if first else None,
             prep.budget if first else None,
+            self.metrics,
         )
 
-    def _used(self, spend: Spend, model: str, usage: Usage) -> None:
+    @staticmethod
+    def _used(spend: Spend, model: str, usage: Usage) -> None:
         spend.used(model, usage.prompt_tokens, usage.completion_tokens)
-        self.metrics.count(model, usage.prompt_tokens, usage.completion_tokens)
 
     async def _save(self, principal: Principal, req: ContentRequest, item: Content) -> int:
         campaigns = self._campaigns()

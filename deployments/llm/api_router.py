@@ -59,20 +59,21 @@ class _EngineStream(StreamingResponse):
 class _Accounting:
     """Per-user rate limit and daily token quota before a request, its tokens held from then
     on (max_tokens for each of its `n` choices: concurrent requests see each other), and
-    replaced by what it used when it ends (a stream's from its usage event, which is asked
-    for and, unless the client asked too, kept from the client). A stream cut short counts
-    nothing."""
+    replaced by what it used when it ends. A stream reports its use on every chunk (vLLM's
+    continuous usage, asked for here and kept from a client that did not ask), so a stream
+    the client cuts short is counted up to where it stopped."""
 
     def __init__(self, request: Request, principal: CurrentPrincipal):
         self.state = request.app.state
         self.principal = principal
         self.held = 0
+        self.usage_asked = self.continuous_asked = False  # what the client asked for
 
     @property
     def ledger(self) -> TokenLedger:
         return self.state.ledger
 
-    async def admit(self, body: ChatCompletionRequest | CompletionRequest) -> bool:
+    async def admit(self, body: ChatCompletionRequest | CompletionRequest) -> None:
         user = self.principal.user_id
         await admit(self.ledger, self.state.limiter, self.state.quota, user)
         window = self.state.engine.config.max_model_len
@@ -81,53 +82,61 @@ class _Accounting:
         held = max(1, min(most, window)) * min(max(body.n or 1, 1), 1024)
         await self.ledger.reserve(user, None, held, self.state.quota.tokens_per_day, None)
         self.held = held
-        if not body.stream:
-            return True
-        wanted = bool(body.stream_options and body.stream_options.include_usage)
-        if not wanted:
-            body.stream_options = StreamOptions(
-                include_usage=True,
-                continuous_usage_stats=bool(
-                    body.stream_options and body.stream_options.continuous_usage_stats
-                ),
-            )
-        return wanted
+        if body.stream:
+            asked = body.stream_options
+            self.usage_asked = bool(asked and asked.include_usage)
+            self.continuous_asked = bool(asked and asked.continuous_usage_stats)
+            body.stream_options = StreamOptions(include_usage=True, continuous_usage_stats=True)
 
-    async def settle(self, model: str = "", usage: Any = None) -> None:
+    async def settle(self, model: str = "", prompt: int = 0, completion: int = 0) -> None:
         """The request's tokens in place of its hold (once; none: the hold goes)."""
         held, self.held = self.held, 0
-        prompt = usage["prompt_tokens"] if usage else 0
-        completion = (usage.get("completion_tokens") or 0) if usage else 0
         await self.ledger.record(
             self.principal.user_id, None, model, prompt, completion, reserved=held
         )
-        if usage:
+        if prompt or completion:
             self.state.metrics.count(model, prompt, completion)
 
-    async def answer(self, call: Awaitable[Any], wanted_usage: bool) -> Any:
+    async def answer(self, call: Awaitable[Any]) -> Any:
         try:
             result = await call
         except BaseException:
             await self.settle()
             raise
         if isinstance(result, ChatCompletionResponse | CompletionResponse):
-            await self.settle(result.model, result.usage.model_dump())
+            usage = result.usage
+            await self.settle(result.model, usage.prompt_tokens, usage.completion_tokens or 0)
             return JSONResponse(result.model_dump())
-        return _EngineStream(self._counted(result, wanted_usage), media_type="text/event-stream")
+        return _EngineStream(self._counted(result), media_type="text/event-stream")
 
-    async def _counted(self, events: AsyncIterator[str], wanted_usage: bool) -> AsyncIterator[str]:
+    async def _counted(self, events: AsyncIterator[str]) -> AsyncIterator[str]:
+        model, prompt, completions = "", 0, {}  # completions: tokens so far per choice
         try:
             async for event in events:
-                # Only the usage event has an empty choices list; others pass untouched.
-                if '"choices":[]' in event and '"usage"' in event:
-                    data = json.loads(event.removeprefix("data: "))
-                    await self.settle(data["model"], data["usage"])
-                    if not wanted_usage:
-                        continue
-                yield event
+                if not event.startswith("data: {"):
+                    yield event  # data: [DONE]
+                    continue
+                data = json.loads(event.removeprefix("data: "))
+                usage, choices = data.get("usage"), data.get("choices")
+                if not usage:  # an error event
+                    yield event
+                    continue
+                model = data.get("model", model)
+                if not choices:  # the final usage event: the totals
+                    await self.settle(model, usage["prompt_tokens"], usage["completion_tokens"])
+                    if self.usage_asked:
+                        yield event
+                    continue
+                prompt = usage["prompt_tokens"]
+                completions[choices[0]["index"]] = usage.get("completion_tokens") or 0
+                if self.continuous_asked:
+                    yield event
+                else:
+                    del data["usage"]
+                    yield f"data: {json.dumps(data, separators=(',', ':'), ensure_ascii=False)}\n\n"
         finally:
-            if self.held:
-                await self.settle()
+            if self.held:  # cut short: what it had used by then
+                await self.settle(model, prompt, sum(completions.values()))
             await events.aclose()  # type: ignore[attr-defined]
 
 
@@ -151,8 +160,8 @@ async def create_chat_completion(
     function in `tool_choice`, or `required`, returns a call whose arguments match the tool's
     schema on any model; `auto` where the model's tool-call parser is configured. Counted
     against your daily token quota."""
-    wanted_usage = await account.admit(body)
-    return await account.answer(engine.chat_completion(body), wanted_usage)
+    await account.admit(body)
+    return await account.answer(engine.chat_completion(body))
 
 
 @router.post("/v1/completions", response_model=CompletionResponse, responses=_ANSWERS)
@@ -161,5 +170,5 @@ async def create_completion(
     body: CompletionRequest, raw_request: Request, account: Accounting, engine: EngineDep
 ) -> Any:
     """OpenAI's (legacy) text completions, with the same options."""
-    wanted_usage = await account.admit(body)
-    return await account.answer(engine.text_completion(body), wanted_usage)
+    await account.admit(body)
+    return await account.answer(engine.text_completion(body))

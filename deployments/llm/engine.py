@@ -242,8 +242,8 @@ class Engine:
             "stream": stream,
             **params.model_dump(exclude={"json_schema"}),
         }
-        if stream:
-            body["stream_options"] = {"include_usage": True}
+        if stream:  # use on every chunk: a stream cut short is counted up to there
+            body["stream_options"] = {"include_usage": True, "continuous_usage_stats": True}
         if params.json_schema is not None:
             body["response_format"] = {
                 "type": "json_schema",

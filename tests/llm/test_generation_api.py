@@ -191,8 +191,13 @@ def test_a_client_leaving_mid_stream_frees_its_sequence(world, llm_server):
     while engine.get_num_unfinished_requests() and time.monotonic() < deadline:
         time.sleep(0.05)
     assert engine.get_num_unfinished_requests() == 0
-    # Nothing was stored for the abandoned stream.
+    # Nothing was stored for the abandoned stream, but what it used is counted, in place of
+    # its hold of 200.
     assert world.player.get(f"{LLM}/generations").json()["total"] == 0
+    usage = world.player.get(f"{LLM}/usage").json()
+    (row,) = usage["rows"]
+    assert 1 <= row["completion_tokens"] < 200 and row["prompt_tokens"] > 0
+    assert usage["used_today"] == row["total_tokens"]
 
 
 def test_structured_npc_saved_into_the_campaign(world):

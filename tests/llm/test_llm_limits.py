@@ -3,7 +3,9 @@ streams, the daily quota and request rate (429), an overloaded engine (503, not 
 
 from __future__ import annotations
 
+import json
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 
 import httpx
@@ -33,6 +35,7 @@ def test_tokens_are_counted_for_answers_and_streams(v1):
     with client.stream("POST", "/v1/completions", json={**body, "stream": True}) as r:
         events = [line for line in r.iter_lines() if line.startswith("data: ")]
     assert events[-1] == "data: [DONE]" and not any('"usage"' in e for e in events)
+    assert "".join(json.loads(e[6:])["choices"][0]["text"] for e in events[:-1])
     chat = {
         "model": MODEL,
         "messages": [{"role": "user", "content": "Hi"}],
@@ -48,6 +51,33 @@ def test_tokens_are_counted_for_answers_and_streams(v1):
     rows = state.ledger._totals  # one row: user 1, no campaign, the model
     ((key, (prompt, completion)),) = rows.items()
     assert key == (1, f"|{MODEL}") and completion == 5 + 5 + 4 and prompt > 0
+
+
+def test_a_stream_cut_short_counts_what_it_used(v1):
+    """Usage comes on every chunk (kept from a client that did not ask for it), so leaving
+    early is no way around the quota: the tokens streamed by then are counted."""
+    client, state = v1
+    body = {"model": MODEL, "prompt": "The wizard", "max_tokens": 300, "ignore_eos": True}
+    with client.stream("POST", "/v1/completions", json={**body, "stream": True}) as r:
+        lines = r.iter_lines()
+        firsts = [next(line for line in lines if line.startswith("data: ")) for _ in range(3)]
+    assert not any('"usage"' in line for line in firsts)
+    deadline = time.monotonic() + 5
+    while state.ledger._today[1] >= 300 and time.monotonic() < deadline:
+        time.sleep(0.05)  # the server sees the disconnect at its next chunk
+    ((_, (prompt, completion)),) = state.ledger._totals.items()
+    assert 3 <= completion < 300 and prompt > 0
+    assert state.ledger._today[1] == prompt + completion  # the hold of 300 gone
+    # A client that asks for continuous usage gets it on its chunks.
+    asked = {"include_usage": True, "continuous_usage_stats": True}
+    with client.stream(
+        "POST",
+        "/v1/completions",
+        json={**body, "max_tokens": 3, "stream": True, "stream_options": asked},
+    ) as r:
+        events = [json.loads(line[6:]) for line in r.iter_lines() if line.startswith("data: {")]
+    assert all(e["usage"]["prompt_tokens"] == prompt for e in events)
+    assert events[-1]["choices"] == [] and events[-1]["usage"]["completion_tokens"] == 3
 
 
 def test_quota_and_rate_limit(v1):
