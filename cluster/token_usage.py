@@ -7,7 +7,8 @@ A generation holds its `max_tokens` against today's counts from the moment it is
 (the check and the hold are one atomic step), and the hold is replaced by what it used when
 it ends. So concurrent requests see each other: a quota is overshot by at most one
 request's tokens, not by one per concurrent request. A replica that dies mid-generation
-leaves its hold counted until the day ends (the safe side)."""
+leaves its hold counted until the day ends (the safe side); one running across midnight UTC
+gives its hold back to the new day (a credit of at most its max_tokens)."""
 
 from __future__ import annotations
 
