@@ -103,7 +103,8 @@ def story(world: World, user: Api, **body):
 
 
 def test_story_in_the_campaign_voice_without_secrets(world):
-    r = story(world, world.player, kind="scene", character_ids=[])
+    # Seeded: unseeded, the tiny model may draw its end-of-text first (an empty text).
+    r = story(world, world.player, kind="scene", character_ids=[], seed=1)
     assert r.status_code == 200, r.text
     out = r.json()
     assert out["text"] and out["kind"] == "scene" and out["version"] == 1
