@@ -145,13 +145,10 @@ class MemoryLedger:
         users, campaigns = self._counts()
         if user_limit is not None and users.get(user_id, 0) >= user_limit:
             raise user_quota_spent(user_limit)
-        if campaign_id is None:
-            users[user_id] += tokens
-            return
-        if campaign_limit is not None and campaigns.get(campaign_id, 0) >= campaign_limit:
+        spent = campaigns.get(campaign_id, 0) if campaign_id is not None else 0
+        if campaign_id is not None and campaign_limit is not None and spent >= campaign_limit:
             raise campaign_quota_spent(campaign_id, campaign_limit)
-        users[user_id] += tokens
-        campaigns[campaign_id] += tokens
+        self._add(user_id, campaign_id, tokens)
 
     async def record(
         self,
@@ -162,14 +159,17 @@ class MemoryLedger:
         completion: int,
         reserved: int = 0,
     ) -> None:
-        users, campaigns = self._counts()
-        users[user_id] += prompt + completion - reserved
-        if campaign_id is not None:
-            campaigns[campaign_id] += prompt + completion - reserved
+        self._add(user_id, campaign_id, prompt + completion - reserved)
         if prompt or completion:
             total = self._totals[(user_id, _field(campaign_id, model))]
             total[0] += prompt
             total[1] += completion
+
+    def _add(self, user_id: int, campaign_id: int | None, tokens: int) -> None:
+        users, campaigns = self._counts()
+        users[user_id] += tokens
+        if campaign_id is not None:
+            campaigns[campaign_id] += tokens
 
     async def rows(self, user_id: int | None = None) -> list[UsageRow]:
         return [
@@ -300,16 +300,21 @@ def campaign_quota_spent(campaign_id: int, tokens_per_day: int) -> RateLimited:
     )
 
 
-async def admit(ledger: TokenLedger, limiter: RateLimiter, quota: TokenQuota, user_id: int) -> None:
-    """Before a request's work: 429 `rate_limited` over the request rate, 429
-    `token_quota_exceeded` once the day's tokens are spent (both with Retry-After). The
-    generation's own `reserve` checks again, atomically."""
+async def rate_limit(limiter: RateLimiter, quota: TokenQuota, user_id: int) -> None:
+    """429 `rate_limited` (with Retry-After) over the user's generation requests a minute."""
     wait = await limiter.hit(f"llm:user:{user_id}", quota.requests_per_minute, 60)
     if wait:
         raise RateLimited(
             f"Over {quota.requests_per_minute} generation requests a minute: wait {wait} s.",
             retry_after=wait,
         )
+
+
+async def admit(ledger: TokenLedger, limiter: RateLimiter, quota: TokenQuota, user_id: int) -> None:
+    """Before a request's work (a prompt to assemble): the rate limit, and 429
+    `token_quota_exceeded` (with Retry-After) once the day's tokens are spent. The
+    generation's `reserve` checks again, atomically."""
+    await rate_limit(limiter, quota, user_id)
     limit = quota.tokens_per_day
     if limit is not None and await ledger.used_today(user_id) >= limit:
         raise user_quota_spent(limit)
@@ -326,7 +331,8 @@ async def admit_campaign(ledger: TokenLedger, campaign_id: int, tokens_per_day: 
 
 @dataclass
 class Spend:
-    """What one generation used, set when it ends; nothing if it failed or was cut short."""
+    """What one generation has used: set when it ends, or as a stream goes; nothing if it
+    failed before the engine answered."""
 
     model: str = ""
     prompt: int = 0

@@ -19,7 +19,7 @@ from vllm.entrypoints.openai.completion.protocol import CompletionRequest, Compl
 from vllm.entrypoints.serve.engine.protocol import ModelList
 from vllm.entrypoints.serve.utils.api_utils import with_cancellation
 
-from cluster.token_usage import TokenLedger, admit
+from cluster.token_usage import TokenLedger, rate_limit
 from deployments.http.auth import CurrentPrincipal
 from deployments.llm.engine import Engine
 
@@ -75,7 +75,7 @@ class _Accounting:
 
     async def admit(self, body: ChatCompletionRequest | CompletionRequest) -> None:
         user = self.principal.user_id
-        await admit(self.ledger, self.state.limiter, self.state.quota, user)
+        await rate_limit(self.state.limiter, self.state.quota, user)
         window = self.state.engine.config.max_model_len
         most = getattr(body, "max_completion_tokens", None) or body.max_tokens or window
         # Bounded: a hostile max_tokens or n (refused by the engine later) must not overflow.

@@ -117,6 +117,20 @@ def test_concurrent_requests_cannot_all_slip_under_the_quota(v1):
     assert state.ledger._today[1] == prompt + completion
 
 
+@pytest.mark.parametrize(
+    "hostile", [{"max_tokens": 10**30}, {"max_tokens": -5}, {"n": 10**12}, {"n": 0}]
+)
+def test_a_hostile_size_is_refused_and_holds_nothing(v1, hostile):
+    """The hold is bounded (the window, at most 1,024 choices, at least 1 token), so such a
+    body neither overflows the ledger nor moves the count; vLLM refuses it."""
+    client, state = v1
+    body = {"model": MODEL, "prompt": "The wizard", **hostile}
+    r = client.post("/v1/completions", json=body)
+    assert r.status_code in (400, 422), r.text
+    assert r.headers["content-type"] == "application/problem+json"
+    assert state.ledger._today[1] == 0 and not state.ledger._totals
+
+
 def test_overload_is_a_503_with_retry_after(v1, llm_server):
     client, _ = v1
     engine = llm_server.ingress.engine
