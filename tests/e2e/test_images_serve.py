@@ -47,8 +47,10 @@ def test_concurrent_renders_share_a_batch_and_stream_progress(tmp_path_factory):
     env = {"env_vars": {"OMP_WAIT_POLICY": "PASSIVE", "OMP_NUM_THREADS": "1"}}
     ray.init(num_cpus=2, include_dashboard=False, runtime_env=env)
     try:
+        # A full batch runs at once; 2 s leaves a loaded machine time to gather the four
+        # calls (at 0.5 s one run batched only three).
         app = Engine.options(max_ongoing_requests=8, ray_actor_options={"num_cpus": 0.5}).bind(
-            EngineConfig(max_batch_size=4, batch_wait_timeout_s=0.5).model_dump(), str(models)
+            EngineConfig(max_batch_size=4, batch_wait_timeout_s=2.0).model_dump(), str(models)
         )
         handle = serve.run(app, name="images-e2e", route_prefix=None)
         engine = remote(ImageEngineCalls, handle)
